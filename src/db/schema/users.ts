@@ -1,0 +1,30 @@
+import { sql } from 'drizzle-orm';
+import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const USER_STATUSES = ['online', 'away', 'busy', 'offline'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    username: text('username').notNull(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    displayName: text('display_name'),
+    bio: text('bio'),
+    avatarUrl: text('avatar_url'),
+    avatarKey: text('avatar_key'),
+    status: text('status').$type<UserStatus>().notNull().default('online'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    // text_pattern_ops serves both the case-insensitive uniqueness check and prefix search (LIKE 'ab%').
+    uniqueIndex('users_username_lower_uq').using('btree', sql`lower(${t.username}) text_pattern_ops`),
+    uniqueIndex('users_email_lower_uq').using('btree', sql`lower(${t.email})`),
+    index('users_display_name_lower_idx').using('btree', sql`lower(${t.displayName}) text_pattern_ops`),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;

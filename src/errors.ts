@@ -1,0 +1,112 @@
+/** The error catalogue of SPEC.md: every code the API and the socket acks can answer with. */
+export const ERROR_STATUS = {
+  VALIDATION_ERROR: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    /** Seconds a client should wait, for RATE_LIMITED. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const validationError = (message: string, details?: ErrorDetail[]) =>
+  new AppError('VALIDATION_ERROR', message, details);
+export const unauthorized = (message = 'Authentication required') =>
+  new AppError('UNAUTHORIZED', message);
+export const forbidden = (message = 'You are not allowed to do this') =>
+  new AppError('FORBIDDEN', message);
+export const notFound = (what = 'Resource') => new AppError('NOT_FOUND', `${what} not found`);
+export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const rateLimited = (retryAfter: number) =>
+  new AppError('RATE_LIMITED', 'Too many requests, please try again later', undefined, retryAfter);
+export const serviceUnavailable = (message = 'A dependency is unavailable, please retry') =>
+  new AppError('SERVICE_UNAVAILABLE', message);
+
+/** Connection-level failures of PostgreSQL or the network: the database is down, not the request bad. */
+const UNAVAILABLE_SYSCALL_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+const UNAVAILABLE_PG_CLASSES = ['08', '53', '57P']; // connection, resources, operator intervention
+
+function pgCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; cause?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  return e.cause ? pgCode(e.cause) : undefined;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Turns anything thrown into an AppError, so the HTTP mapper and the socket ack helper answer alike.
+ * Unknown errors become INTERNAL_ERROR; the original is kept as `cause` for logging only.
+ */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const code = pgCode(err);
+  if (code === '23505') return conflict('Already exists');
+  if (code === '23503') return notFound('Referenced resource');
+  if (code === '22P02' || code === '22001' || code === '22021') {
+    return validationError('Invalid value');
+  }
+  if (
+    (code && (UNAVAILABLE_SYSCALL_CODES.has(code) || UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)))) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+      messageOf(err),
+    )
+  ) {
+    const e = serviceUnavailable('Database unavailable, please retry');
+    e.cause = err;
+    return e;
+  }
+  const e = new AppError('INTERNAL_ERROR', 'Something went wrong');
+  e.cause = err;
+  return e;
+}
+
+export interface ErrorBody {
+  success: false;
+  error: { code: ErrorCode; message: string; details?: ErrorDetail[]; stack?: string };
+}
+
+export function errorBody(err: AppError, includeStack = false): ErrorBody {
+  const body: ErrorBody = { success: false, error: { code: err.code, message: err.message } };
+  if (err.details?.length) body.error.details = err.details;
+  if (includeStack) {
+    const original = err.cause instanceof Error ? err.cause : err;
+    body.error.stack = original.stack;
+  }
+  return body;
+}

@@ -1,0 +1,25 @@
+import { validationError } from '../errors.js';
+
+/** Cursors are opaque to clients: a tagged, base64url-encoded position. */
+export function encodeCursor(kind: string, value: string | number): string {
+  return Buffer.from(`${kind}:${value}`, 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor of the expected kind or throws VALIDATION_ERROR. */
+export function decodeCursor(kind: string, cursor: string): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  const prefix = `${kind}:`;
+  if (!decoded.startsWith(prefix) || decoded.length === prefix.length) {
+    throw validationError('Invalid cursor', [{ path: 'cursor', message: 'not a cursor from this list' }]);
+  }
+  return decoded.slice(prefix.length);
+}
+
+/** Decodes a numeric cursor (a sequence number). */
+export function decodeSeqCursor(kind: string, cursor: string): number {
+  const raw = decodeCursor(kind, cursor);
+  if (!/^\d{1,15}$/.test(raw)) {
+    throw validationError('Invalid cursor', [{ path: 'cursor', message: 'not a cursor from this list' }]);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,35 @@
+import { rateLimit, type Store } from 'express-rate-limit';
+import type { RequestHandler } from 'express';
+import { rateLimited } from '../errors.js';
+
+/** Makes the store for one limiter; in memory by default, Redis when REDIS_URL is set. */
+export type RateLimitStoreFactory = (name: string) => Store | undefined;
+
+export interface LimiterOptions {
+  name: string;
+  windowMs: number;
+  limit: number;
+  /** Count only failed requests (status >= 400), as for login attempts. */
+  failedOnly?: boolean;
+  storeFactory?: RateLimitStoreFactory;
+}
+
+/** A per-IP limiter that answers 429 in the standard error shape, with Retry-After. */
+export function createLimiter(options: LimiterOptions): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs,
+    limit: options.limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    skipFailedRequests: false,
+    skipSuccessfulRequests: options.failedOnly ?? false,
+    store: options.storeFactory?.(options.name),
+    // X-Forwarded-For is honoured only through TRUST_PROXY; a stray header is not worth a warning.
+    validate: { xForwardedForHeader: false },
+    handler: (req, _res, next) => {
+      const reset = (req as typeof req & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime?.getTime();
+      const retryAfter = reset ? Math.max(1, Math.ceil((reset - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
+      next(rateLimited(retryAfter));
+    },
+  });
+}

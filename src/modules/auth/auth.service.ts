@@ -1,0 +1,125 @@
+import type { Actor, AppContext } from '../../context.js';
+import { conflict, toAppError, unauthorized } from '../../errors.js';
+import type { UserRow } from '../../db/schema/index.js';
+import * as usersRepo from '../users/users.repo.js';
+import { toOwnUser, type OwnUser } from '../users/users.presenter.js';
+import * as authRepo from './auth.repo.js';
+import type { LoginInput, RegisterInput } from './auth.schemas.js';
+import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
+import { hashRefreshToken, newRefreshToken } from './tokens.js';
+
+export interface ClientMeta {
+  userAgent?: string;
+  ip?: string;
+}
+
+export interface AuthResult {
+  user: OwnUser;
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: string;
+}
+
+const INVALID_CREDENTIALS = 'Invalid email/username or password';
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(ctx: AppContext, hooks: { onUserCreated?: (user: UserRow) => Promise<void> } = {}) {
+  const { db, signer, config } = ctx;
+
+  async function issueTokens(user: UserRow, sessionId: string): Promise<AuthResult> {
+    const refreshToken = newRefreshToken();
+    await authRepo.insertRefreshToken(db, {
+      tokenHash: hashRefreshToken(refreshToken),
+      sessionId,
+      expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_EXPIRES_IN),
+    });
+    const access = await signer.signAccess({ userId: user.id, sessionId });
+    return { user: toOwnUser(user), accessToken: access.token, refreshToken, expiresAt: access.expiresAt.toISOString() };
+  }
+
+  async function openSession(user: UserRow, meta: ClientMeta): Promise<AuthResult> {
+    const session = await authRepo.insertSession(db, {
+      userId: user.id,
+      expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_EXPIRES_IN),
+      userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      ip: meta.ip ?? null,
+    });
+    return issueTokens(user, session.id);
+  }
+
+  return {
+    /** Creates the account and signs it in. One message for a taken username or email, to limit enumeration. */
+    async register(input: RegisterInput, meta: ClientMeta): Promise<AuthResult> {
+      const passwordHash = await hashPassword(input.password);
+      let user: UserRow;
+      try {
+        user = await usersRepo.insertUser(db, { username: input.username, email: input.email, passwordHash });
+      } catch (err) {
+        if (toAppError(err).code === 'CONFLICT') throw conflict('Username or email is already in use');
+        throw err;
+      }
+      await hooks.onUserCreated?.(user);
+      return openSession(user, meta);
+    },
+
+    /** Same answer and similar time for an unknown account and a wrong password. */
+    async login(input: LoginInput, meta: ClientMeta): Promise<AuthResult> {
+      const user = await usersRepo.findUserByLogin(db, input.identifier);
+      if (!user) {
+        await burnVerification(input.password);
+        throw unauthorized(INVALID_CREDENTIALS);
+      }
+      if (!(await verifyPassword(user.passwordHash, input.password))) throw unauthorized(INVALID_CREDENTIALS);
+      return openSession(user, meta);
+    },
+
+    /**
+     * Rotates a refresh token. Presenting a token that was already rotated means it leaked (or a client
+     * raced itself): the whole session is revoked and its sockets closed.
+     */
+    async refresh(refreshToken: string): Promise<AuthResult> {
+      const tokenHash = hashRefreshToken(refreshToken);
+      const live = await authRepo.consumeRefreshToken(db, tokenHash);
+      if (!live) {
+        const known = await authRepo.findRefreshToken(db, tokenHash);
+        if (known?.rotatedAt) {
+          await authRepo.revokeSession(db, known.sessionId);
+          ctx.broadcaster.disconnectSession(known.sessionId);
+          ctx.log.warn({ sessionId: known.sessionId, userId: known.userId }, 'refresh token reuse: session revoked');
+        }
+        throw unauthorized('Invalid refresh token');
+      }
+      const user = await usersRepo.findUserById(db, live.userId);
+      if (!user) throw unauthorized('Invalid refresh token');
+      return issueTokens(user, live.sessionId);
+    },
+
+    /** Revokes the caller's session, and the refresh token's session when it is the same user's. */
+    async logout(actor: Actor, refreshToken?: string): Promise<void> {
+      const sessionIds = new Set([actor.sessionId]);
+      if (refreshToken) {
+        const known = await authRepo.findRefreshToken(db, hashRefreshToken(refreshToken));
+        if (known && known.userId === actor.userId) sessionIds.add(known.sessionId);
+      }
+      for (const sessionId of sessionIds) {
+        await authRepo.revokeSession(db, sessionId);
+        ctx.broadcaster.disconnectSession(sessionId);
+      }
+    },
+
+    /** The one token check, shared by the REST middleware and the Socket.io handshake. */
+    async authenticate(accessToken: string): Promise<Actor> {
+      const claims = await signer.verifyAccess(accessToken);
+      const user = await authRepo.findActiveSessionUser(db, claims.sessionId, claims.userId);
+      if (!user) throw unauthorized('Session expired or revoked');
+      return { userId: user.id, sessionId: claims.sessionId, username: user.username };
+    },
+
+    async me(actor: Actor): Promise<OwnUser> {
+      const user = await usersRepo.findUserById(db, actor.userId);
+      if (!user) throw unauthorized('Session expired or revoked');
+      return toOwnUser(user);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { UserRow } from '../../db/schema/index.js';
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string | null;
+  avatarUrl: string | null;
+  bio: string | null;
+  status: UserRow['status'];
+  createdAt: string;
+}
+
+export interface OwnUser extends PublicUser {
+  email: string;
+}
+
+/** The only shapes a user leaves the server in: no hashes, no internal keys. */
+export function toPublicUser(u: UserRow): PublicUser {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    avatarUrl: u.avatarUrl,
+    bio: u.bio,
+    status: u.status,
+    createdAt: u.createdAt.toISOString(),
+  };
+}
+
+export function toOwnUser(u: UserRow): OwnUser {
+  return { ...toPublicUser(u), email: u.email };
+}

@@ -1,0 +1,87 @@
+import { and, asc, eq, gt, ne, or, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { users, type UserRow, type UserStatus } from '../../db/schema/index.js';
+
+export async function insertUser(
+  db: Executor,
+  values: { username: string; email: string; passwordHash: string },
+): Promise<UserRow> {
+  const [row] = await db.insert(users).values(values).returning();
+  return row!;
+}
+
+export async function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return row;
+}
+
+/** Case-insensitive lookup by email or username, served by the lower() unique indexes. */
+export async function findUserByLogin(db: Executor, identifier: string): Promise<UserRow | undefined> {
+  const lowered = identifier.toLowerCase();
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(or(sql`lower(${users.email}) = ${lowered}`, sql`lower(${users.username}) = ${lowered}`))
+    .limit(1);
+  return row;
+}
+
+export async function updateUserProfile(
+  db: Executor,
+  id: string,
+  patch: { displayName?: string | null; bio?: string | null },
+): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}
+
+export async function updateUserStatus(db: Executor, id: string, status: UserStatus): Promise<UserRow | undefined> {
+  const [row] = await db.update(users).set({ status, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+  return row;
+}
+
+export async function updateUserAvatar(
+  db: Executor,
+  id: string,
+  avatar: { avatarUrl: string | null; avatarKey: string | null },
+): Promise<UserRow | undefined> {
+  const [row] = await db.update(users).set({ ...avatar, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+  return row;
+}
+
+/** Escapes LIKE wildcards so a user's `%` or `_` matches itself. */
+function likePrefix(q: string): string {
+  return `${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Prefix search on username or display name, case-insensitive, ordered by username; the cursor is the
+ * last username seen (usernames are unique case-insensitively, so it is a stable keyset).
+ */
+export async function searchUsers(
+  db: Executor,
+  params: { q: string; excludeId: string; afterUsername?: string; limit: number },
+): Promise<UserRow[]> {
+  const pattern = likePrefix(params.q);
+  return db
+    .select()
+    .from(users)
+    .where(
+      and(
+        ne(users.id, params.excludeId),
+        or(sql`lower(${users.username}) like ${pattern}`, sql`lower(${users.displayName}) like ${pattern}`),
+        params.afterUsername ? gt(sql`lower(${users.username})`, params.afterUsername.toLowerCase()) : undefined,
+      ),
+    )
+    .orderBy(asc(sql`lower(${users.username})`))
+    .limit(params.limit);
+}
+
+export async function findUsersByIds(db: Executor, ids: string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(users).where(sql`${users.id} = any(${sql.param(ids)}::uuid[])`);
+}

@@ -1,0 +1,25 @@
+/**
+ * What services use to tell connected clients about a committed change. The Socket.io implementation
+ * lives in realtime/; without sockets (some tests, the migrate CLI) the null one drops everything.
+ */
+export interface Broadcaster {
+  toRoom(roomId: string, event: string, payload: unknown): void;
+  toUser(userId: string, event: string, payload: unknown): void;
+  /** Subscribes every socket of the user, on every node, to the room's events. */
+  subscribeUser(userId: string, roomId: string): void;
+  /** Unsubscribes every socket of the user, on every node; takes effect before the next emit. */
+  unsubscribeUser(userId: string, roomId: string): void;
+  /** Closes every socket of a room's subscribers (room deleted). */
+  closeRoom(roomId: string): void;
+  /** Disconnects every socket opened with this session (logout, reuse detection). */
+  disconnectSession(sessionId: string): void;
+}
+
+export const nullBroadcaster: Broadcaster = {
+  toRoom() {},
+  toUser() {},
+  subscribeUser() {},
+  unsubscribeUser() {},
+  closeRoom() {},
+  disconnectSession() {},
+};
