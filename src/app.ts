@@ -15,6 +15,10 @@ import type { Logger } from './logger.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
+import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { createMessagesService } from './modules/messages/messages.service.js';
+import { roomsRoutes } from './modules/rooms/rooms.routes.js';
+import { createRoomsService } from './modules/rooms/rooms.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { nullBroadcaster } from './realtime/broadcaster.js';
@@ -45,7 +49,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signer: createTokenSigner(config.JWT_SECRET, config.JWT_EXPIRES_IN),
     broadcaster: nullBroadcaster,
   };
-  const auth = createAuthService(ctx);
+  const rooms = createRoomsService(ctx);
+  const messages = createMessagesService(ctx);
+  const auth = createAuthService(ctx, { onUserCreated: (user) => rooms.joinGeneral(user.id) });
   const users = createUsersService(ctx);
 
   const app = express();
@@ -95,6 +101,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   api.use(express.json({ limit: config.JSON_BODY_LIMIT }));
   api.use('/auth', authRoutes({ auth, requireAuth: authenticated, authLimiter }));
   api.use('/users', authenticated, usersRoutes({ users }));
+  api.use('/rooms', authenticated, roomsRoutes({ rooms }));
+  api.use('/messages', authenticated, messagesRoutes({ messages }));
 
   // `/api/...` is an alias of the current version: rewrite once, so each request passes one limiter.
   app.use((req, _res, next) => {

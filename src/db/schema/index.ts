@@ -1,2 +1,4 @@
 export * from './users.js';
 export * from './auth.js';
+export * from './rooms.js';
+export * from './messages.js';

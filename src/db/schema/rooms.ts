@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { users } from './users.js';
+
+export const ROOM_TYPES = ['public', 'private', 'direct'] as const;
+export type RoomType = (typeof ROOM_TYPES)[number];
+export const ROOM_ROLES = ['owner', 'admin', 'member'] as const;
+export type RoomRole = (typeof ROOM_ROLES)[number];
+
+export const rooms = pgTable(
+  'rooms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    type: text('type').$type<RoomType>().notNull(),
+    description: text('description'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** The seq of the newest message; bumped in the same transaction as each insert, so seq has no gaps. */
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true, mode: 'date' }),
+    /** Kept in the same transaction as membership changes. */
+    memberCount: integer('member_count').notNull().default(0),
+    /** `smallerUserId:largerUserId` for direct rooms: one room per pair, whoever asks first. */
+    directKey: text('direct_key'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('rooms_slug_uq').on(t.slug),
+    uniqueIndex('rooms_direct_key_uq').on(t.directKey),
+    index('rooms_public_name_idx').on(sql`lower(${t.name})`, t.id).where(sql`${t.type} = 'public'`),
+  ],
+);
+
+export const roomMembers = pgTable(
+  'room_members',
+  {
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<RoomRole>().notNull().default('member'),
+    /** Read watermark: every message with seq <= this is read. */
+    lastReadSeq: bigint('last_read_seq', { mode: 'number' }).notNull().default(0),
+    lastReadAt: timestamp('last_read_at', { withTimezone: true, mode: 'date' }),
+    joinedAt: timestamp('joined_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('room_members_user_idx').on(t.userId, t.roomId)],
+);
+
+export type RoomRow = typeof rooms.$inferSelect;
+export type RoomMemberRow = typeof roomMembers.$inferSelect;

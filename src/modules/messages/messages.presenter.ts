@@ -1,0 +1,80 @@
+import type { UserRow } from '../../db/schema/index.js';
+import type { MessageRecord, ReactionGroup } from './messages.repo.js';
+
+export interface SenderView {
+  id: string;
+  username: string;
+  displayName: string | null;
+  avatarUrl: string | null;
+}
+
+export interface FileView {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  url: string;
+  width?: number;
+  height?: number;
+  thumbnailUrl?: string;
+}
+
+export interface MessageView {
+  id: string;
+  room: string;
+  seq: number;
+  sender: SenderView | null;
+  content: string;
+  type: 'text' | 'file' | 'system';
+  replyTo: string | null;
+  /** A short quote of the replied-to message, so clients need no second request. */
+  replyPreview: { id: string; seq: number; sender: SenderView | null; content: string; deleted: boolean } | null;
+  file?: FileView;
+  reactions: ReactionGroup[];
+  createdAt: string;
+  editedAt: string | null;
+}
+
+export interface Tombstone {
+  id: string;
+  room: string;
+  seq: number;
+  deleted: true;
+}
+
+const PREVIEW_LENGTH = 200;
+
+export function toSender(u: UserRow | null): SenderView | null {
+  return u ? { id: u.id, username: u.username, displayName: u.displayName, avatarUrl: u.avatarUrl } : null;
+}
+
+export function toMessageView(record: MessageRecord, reactions: ReactionGroup[] = [], file?: FileView): MessageView {
+  const { message: m, reply } = record;
+  const view: MessageView = {
+    id: m.id,
+    room: m.roomId,
+    seq: m.seq,
+    sender: toSender(record.sender),
+    content: m.content,
+    type: m.type,
+    replyTo: m.replyToId,
+    replyPreview: reply
+      ? {
+          id: reply.message.id,
+          seq: reply.message.seq,
+          sender: toSender(reply.sender),
+          content: reply.message.deletedAt ? '' : reply.message.content.slice(0, PREVIEW_LENGTH),
+          deleted: reply.message.deletedAt !== null,
+        }
+      : null,
+    reactions,
+    createdAt: m.createdAt.toISOString(),
+    editedAt: m.editedAt ? m.editedAt.toISOString() : null,
+  };
+  if (file) view.file = file;
+  return view;
+}
+
+export function toTombstone(record: MessageRecord): Tombstone {
+  return { id: record.message.id, room: record.message.roomId, seq: record.message.seq, deleted: true };
+}

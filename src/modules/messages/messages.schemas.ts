@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+export const MAX_CONTENT_LENGTH = 4000;
+
+// Control characters other than tab and newline (and CR, folded into newlines) are refused.
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Message text: 1–4000 characters after trimming, printable. */
+export const contentSchema = z
+  .string()
+  .transform((s) => s.replace(/\r\n?/g, '\n').trim())
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(MAX_CONTENT_LENGTH, `must be at most ${MAX_CONTENT_LENGTH} characters`)
+      .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
+  );
+
+export const roomRefSchema = z.string().trim().min(1, 'room is required').max(100);
+export const idSchema = z.string().max(100);
+
+/** A client-made idempotency key, e.g. a UUID. */
+export const clientIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -');
+
+export const sendMessageBody = z.strictObject({
+  room: roomRefSchema,
+  content: contentSchema,
+  replyTo: idSchema.nullish(),
+  clientId: clientIdSchema.optional(),
+});
+export type SendMessageInput = z.infer<typeof sendMessageBody>;
+
+export const editMessageBody = z.strictObject({ content: contentSchema });
+
+const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+const SHORTCODE = /^:[a-z0-9_+-]{1,50}:$/;
+
+/** One emoji (with skin tones, flags and ZWJ sequences) or a `:shortcode:`. */
+export const emojiSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .refine((e) => RGI_EMOJI.test(e) || SHORTCODE.test(e), 'must be a single emoji or a :shortcode:');
+
+export const reactBody = z.strictObject({ emoji: emojiSchema });
+
+const limitSchema = z.coerce.number().int().min(1).max(100).default(50);
+
+export const listMessagesQuery = z
+  .object({
+    room: roomRefSchema,
+    limit: limitSchema,
+    before: z.string().max(200).optional(),
+    after: z.string().max(200).optional(),
+  })
+  .refine((q) => !(q.before && q.after), { message: 'use before or after, not both', path: ['after'] });
+
+export const searchQuery = z.object({
+  q: z.string().trim().min(1, 'q is required').max(200),
+  room: roomRefSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: z.string().max(200).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+export const messageIdParams = z.object({ id: idSchema });

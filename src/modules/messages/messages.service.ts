@@ -1,0 +1,218 @@
+import type { Actor, AppContext } from '../../context.js';
+import { isId } from '../../db/ids.js';
+import type { MessageRow } from '../../db/schema/index.js';
+import { conflict, forbidden, notFound, validationError } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import type { PageInfo } from '../../http/respond.js';
+import { assertMember, isModerator, requireMember, type RoomAccess } from '../rooms/rooms.access.js';
+import * as roomsRepo from '../rooms/rooms.repo.js';
+import { parseSeqCursor } from './message-cursor.js';
+import type { MessageView, Tombstone } from './messages.presenter.js';
+import * as repo from './messages.repo.js';
+import type { ReactionGroup } from './messages.repo.js';
+import type { SendMessageInput } from './messages.schemas.js';
+import { hydrate, loadMessageViews, noFiles, type FileViewLoader } from './messages.views.js';
+import { snippetToHtml, toPrefixTsquery } from './search-query.js';
+
+export const MAX_DISTINCT_REACTIONS = 20;
+
+export interface MessagesHooks {
+  loadFiles?: FileViewLoader;
+  /** Called after a message is deleted (its stored files go with it). */
+  onMessageDeleted?: (message: MessageRow) => Promise<void>;
+}
+
+export interface SendResult {
+  message: MessageView;
+  /** False when a retry with the same clientId returned the first message. */
+  created: boolean;
+}
+
+export interface ReadReceipt {
+  room: string;
+  userId: string;
+  messageId: string;
+  seq: number;
+  lastReadSeq: number;
+  readAt: string;
+}
+
+export type SearchResult = MessageView & { snippet: string; rank: number };
+
+class DuplicateClientId extends Error {}
+
+export type MessagesService = ReturnType<typeof createMessagesService>;
+
+export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}) {
+  const { db, broadcaster } = ctx;
+  const loadFiles = hooks.loadFiles ?? noFiles;
+
+  async function viewOf(id: string): Promise<MessageView> {
+    const view = (await loadMessageViews(db, [id], loadFiles)).get(id);
+    if (!view) throw notFound('Message');
+    return view;
+  }
+
+  /** A live message and the caller's membership of its room, with the room ACL applied. */
+  async function messageAccess(actor: Actor, id: string): Promise<RoomAccess & { message: MessageRow }> {
+    const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
+    if (!message || message.deletedAt) throw notFound('Message');
+    const access = assertMember(await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId));
+    return { ...access, message };
+  }
+
+  async function validateReply(roomId: string, replyTo: string): Promise<void> {
+    const parent = isId(replyTo) ? await repo.findMessageById(db, replyTo) : undefined;
+    if (!parent || parent.deletedAt || parent.roomId !== roomId) {
+      throw validationError('Invalid reply', [{ path: 'replyTo', message: 'must be a message in the same room' }]);
+    }
+  }
+
+  return {
+    /**
+     * Sends a message: the one path for REST and sockets. Seq is allocated in the insert's transaction
+     * (gapless per room); a clientId already used by this sender returns the first message instead.
+     */
+    async send(actor: Actor, input: SendMessageInput, type: MessageRow['type'] = 'text'): Promise<SendResult> {
+      const { room } = await requireMember(db, input.room, actor.userId);
+      if (input.clientId) {
+        const existing = await repo.findByClientId(db, actor.userId, input.clientId);
+        if (existing) return { message: await viewOf(existing.id), created: false };
+      }
+      if (input.replyTo) await validateReply(room.id, input.replyTo);
+      let row: MessageRow;
+      try {
+        row = await db.transaction(async (tx) => {
+          const seq = await repo.allocateSeq(tx, room.id);
+          const inserted = await repo.insertMessage(tx, {
+            roomId: room.id,
+            seq,
+            senderId: actor.userId,
+            type,
+            content: input.content,
+            replyToId: input.replyTo ?? null,
+            clientId: input.clientId ?? null,
+          });
+          // Rolling back returns the seq: a concurrent retry that lost the race leaves no gap.
+          if (!inserted) throw new DuplicateClientId();
+          await repo.advanceReadSeq(tx, room.id, actor.userId, seq);
+          return inserted;
+        });
+      } catch (err) {
+        if (!(err instanceof DuplicateClientId) || !input.clientId) throw err;
+        const first = await repo.findByClientId(db, actor.userId, input.clientId);
+        if (!first) throw conflict('Message with this clientId is being deleted');
+        return { message: await viewOf(first.id), created: false };
+      }
+      const message = await viewOf(row.id);
+      broadcaster.toRoom(room.id, 'new-message', message);
+      return { message, created: true };
+    },
+
+    /** History newest first (`before`), or catch-up oldest first with tombstones (`after`). */
+    async list(
+      actor: Actor,
+      query: { room: string; limit: number; before?: string; after?: string },
+    ): Promise<{ items: (MessageView | Tombstone)[]; page: PageInfo }> {
+      const { room } = await requireMember(db, query.room, actor.userId);
+      const limit = query.limit;
+      const after = query.after !== undefined ? parseSeqCursor(query.after) : undefined;
+      const records =
+        after !== undefined
+          ? await repo.listAfter(db, room.id, after, limit + 1)
+          : await repo.listBefore(db, room.id, query.before ? parseSeqCursor(query.before) : undefined, limit + 1);
+      const hasMore = records.length > limit;
+      const pageRecords = records.slice(0, limit);
+      const last = pageRecords.at(-1);
+      return {
+        items: await hydrate(db, pageRecords, loadFiles),
+        page: { nextCursor: hasMore && last ? encodeCursor('s', last.message.seq) : null, limit },
+      };
+    },
+
+    /** Edits the text of my own message. */
+    async edit(actor: Actor, id: string, content: string): Promise<MessageView> {
+      const { message, room } = await messageAccess(actor, id);
+      if (message.senderId !== actor.userId) throw forbidden('Only the sender can edit a message');
+      if (message.type === 'system') throw forbidden('System messages cannot be edited');
+      const updated = await repo.updateContent(db, message.id, content);
+      if (!updated) throw notFound('Message');
+      const view = await viewOf(message.id);
+      broadcaster.toRoom(room.id, 'message-updated', view);
+      return view;
+    },
+
+    /** Deletes a message for everyone: the sender, or an owner/admin of the room. */
+    async remove(actor: Actor, id: string): Promise<{ id: string; room: string }> {
+      const { message, room, member } = await messageAccess(actor, id);
+      if (message.senderId !== actor.userId && !isModerator(member)) {
+        throw forbidden('Only the sender or a room owner/admin can delete this message');
+      }
+      const deleted = await db.transaction((tx) => repo.softDelete(tx, message.id));
+      if (!deleted) throw notFound('Message');
+      await hooks.onMessageDeleted?.(message);
+      const event = { id: message.id, room: room.id };
+      broadcaster.toRoom(room.id, 'message-deleted', event);
+      return event;
+    },
+
+    /** Toggles my reaction with this emoji and returns the message's reactions. */
+    async react(actor: Actor, id: string, emoji: string): Promise<{ messageId: string; room: string; reactions: ReactionGroup[] }> {
+      const { message, room } = await messageAccess(actor, id);
+      await db.transaction(async (tx) => {
+        if (!(await repo.lockLiveMessage(tx, message.id))) throw notFound('Message');
+        if (await repo.removeReaction(tx, message.id, actor.userId, emoji)) return;
+        const { distinct, hasEmoji } = await repo.distinctEmojiCount(tx, message.id, emoji);
+        if (!hasEmoji && distinct >= MAX_DISTINCT_REACTIONS) {
+          throw conflict(`A message can have at most ${MAX_DISTINCT_REACTIONS} different reactions`);
+        }
+        await repo.addReaction(tx, message.id, actor.userId, emoji);
+      });
+      const reactions = (await repo.reactionsOf(db, [message.id])).get(message.id) ?? [];
+      const event = { messageId: message.id, room: room.id, reactions };
+      broadcaster.toRoom(room.id, 'message-reaction', event);
+      return event;
+    },
+
+    /** Marks this message and everything before it in its room as read by me. */
+    async markRead(actor: Actor, id: string): Promise<ReadReceipt> {
+      const { message, room } = await messageAccess(actor, id);
+      const mark = await repo.advanceReadSeq(db, room.id, actor.userId, message.seq);
+      if (!mark) throw notFound('Room');
+      const receipt: ReadReceipt = {
+        room: room.id,
+        userId: actor.userId,
+        messageId: message.id,
+        seq: message.seq,
+        lastReadSeq: mark.lastReadSeq,
+        readAt: mark.lastReadAt.toISOString(),
+      };
+      broadcaster.toRoom(room.id, 'message-read-receipt', receipt);
+      return receipt;
+    },
+
+    /** Full-text search over the rooms I am a member of, best matches first. */
+    async search(
+      actor: Actor,
+      query: { q: string; room?: string; limit: number; cursor?: string },
+    ): Promise<{ items: SearchResult[]; page: PageInfo }> {
+      const roomId = query.room ? (await requireMember(db, query.room, actor.userId)).room.id : undefined;
+      const tsquery = toPrefixTsquery(query.q);
+      const offset = query.cursor ? Number(decodeCursor('o', query.cursor)) : 0;
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > 10_000) throw validationError('Invalid cursor');
+      if (!tsquery) return { items: [], page: { nextCursor: null, limit: query.limit } };
+      const hits = await repo.searchMessages(db, { userId: actor.userId, tsquery, roomId, offset, limit: query.limit + 1 });
+      const pageHits = hits.slice(0, query.limit);
+      const views = await loadMessageViews(db, pageHits.map((h) => h.id), loadFiles);
+      const items: SearchResult[] = [];
+      for (const hit of pageHits) {
+        const view = views.get(hit.id);
+        if (view) items.push({ ...view, snippet: snippetToHtml(hit.snippet), rank: hit.rank });
+      }
+      return {
+        items,
+        page: { nextCursor: hits.length > query.limit ? encodeCursor('o', offset + query.limit) : null, limit: query.limit },
+      };
+    },
+  };
+}

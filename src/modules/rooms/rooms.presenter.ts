@@ -1,0 +1,62 @@
+import type { RoomMemberRow, RoomRow, UserRow } from '../../db/schema/index.js';
+import type { MessageView } from '../messages/messages.presenter.js';
+import { toPublicUser, type PublicUser } from '../users/users.presenter.js';
+
+export interface RoomView {
+  id: string;
+  slug: string;
+  name: string;
+  type: RoomRow['type'];
+  description: string | null;
+  createdAt: string;
+  memberCount: number;
+  /** Seq of the newest message: a client whose last seen seq is lower knows to sync. */
+  lastSeq: number;
+  myRole: RoomMemberRow['role'] | null;
+  unreadCount: number;
+  lastReadSeq: number;
+  lastMessage: MessageView | null;
+  /** Direct rooms only: the other person. */
+  peer?: PublicUser;
+}
+
+export interface RoomViewExtras {
+  member: RoomMemberRow | null;
+  unreadCount?: number;
+  lastMessage?: MessageView | null;
+  peer?: UserRow;
+}
+
+/** A room as SPEC.md shapes it; the last four fields are relative to the caller. */
+export function toRoomView(room: RoomRow, extras: RoomViewExtras): RoomView {
+  const view: RoomView = {
+    id: room.id,
+    slug: room.slug,
+    name: room.name,
+    type: room.type,
+    description: room.description,
+    createdAt: room.createdAt.toISOString(),
+    memberCount: room.memberCount,
+    lastSeq: room.lastSeq,
+    myRole: extras.member?.role ?? null,
+    unreadCount: extras.unreadCount ?? 0,
+    lastReadSeq: extras.member?.lastReadSeq ?? 0,
+    lastMessage: extras.lastMessage ?? null,
+  };
+  if (room.type === 'direct' && extras.peer) {
+    view.peer = toPublicUser(extras.peer);
+    view.name = extras.peer.displayName ?? extras.peer.username;
+  }
+  return view;
+}
+
+export interface MemberView {
+  user: PublicUser;
+  role: RoomMemberRow['role'];
+  joinedAt: string;
+  lastReadSeq: number;
+}
+
+export function toMemberView(member: RoomMemberRow, user: UserRow): MemberView {
+  return { user: toPublicUser(user), role: member.role, joinedAt: member.joinedAt.toISOString(), lastReadSeq: member.lastReadSeq };
+}

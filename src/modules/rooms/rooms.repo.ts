@@ -1,0 +1,250 @@
+import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
+import { queryRows, type Executor } from '../../db/client.js';
+import { isId } from '../../db/ids.js';
+import { roomMembers, rooms, users, type RoomMemberRow, type RoomRole, type RoomRow, type UserRow } from '../../db/schema/index.js';
+
+/** A room by id or by slug. */
+export async function findRoomByRef(db: Executor, ref: string): Promise<RoomRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(rooms)
+    .where(isId(ref) ? eq(rooms.id, ref) : eq(rooms.slug, ref.toLowerCase()))
+    .limit(1);
+  return row;
+}
+
+export async function findMembership(db: Executor, roomId: string, userId: string): Promise<RoomMemberRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(roomMembers)
+    .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
+    .limit(1);
+  return row;
+}
+
+/** The room and the caller's membership in one round trip. */
+export async function findRoomWithMembership(
+  db: Executor,
+  ref: string,
+  userId: string,
+): Promise<{ room: RoomRow; member: RoomMemberRow | null } | undefined> {
+  const [row] = await db
+    .select({ room: rooms, member: roomMembers })
+    .from(rooms)
+    .leftJoin(roomMembers, and(eq(roomMembers.roomId, rooms.id), eq(roomMembers.userId, userId)))
+    .where(isId(ref) ? eq(rooms.id, ref) : eq(rooms.slug, ref.toLowerCase()))
+    .limit(1);
+  return row;
+}
+
+export async function insertRoom(
+  db: Executor,
+  values: { slug: string; name: string; type: RoomRow['type']; description?: string | null; createdBy?: string | null; directKey?: string | null },
+): Promise<RoomRow | undefined> {
+  const [row] = await db.insert(rooms).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function findRoomByDirectKey(db: Executor, directKey: string): Promise<RoomRow | undefined> {
+  const [row] = await db.select().from(rooms).where(eq(rooms.directKey, directKey)).limit(1);
+  return row;
+}
+
+export async function updateRoom(
+  db: Executor,
+  id: string,
+  patch: { name?: string; description?: string | null },
+): Promise<RoomRow | undefined> {
+  const [row] = await db.update(rooms).set({ ...patch, updatedAt: new Date() }).where(eq(rooms.id, id)).returning();
+  return row;
+}
+
+export async function deleteRoom(db: Executor, id: string): Promise<boolean> {
+  const rows = await db.delete(rooms).where(eq(rooms.id, id)).returning({ id: rooms.id });
+  return rows.length > 0;
+}
+
+/**
+ * Adds a member (no-op when already one) and keeps member_count in step, in one statement.
+ * New members start with everything already sent marked as read.
+ */
+export async function addMember(db: Executor, roomId: string, userId: string, role: RoomRole): Promise<boolean> {
+  const rows = await queryRows<{ added: boolean }>(
+    db,
+    sql`with ins as (
+          insert into ${roomMembers} (room_id, user_id, role, last_read_seq)
+          select ${roomId}, ${userId}, ${role}, r.last_seq from ${rooms} r where r.id = ${roomId}
+          on conflict do nothing
+          returning room_id
+        ), bump as (
+          update ${rooms} set member_count = member_count + 1 where id in (select room_id from ins) returning id
+        )
+        select exists(select 1 from bump) as added`,
+  );
+  return rows[0]?.added ?? false;
+}
+
+/** Removes a member and keeps member_count in step; returns false when they were not one. */
+export async function removeMember(db: Executor, roomId: string, userId: string): Promise<boolean> {
+  const rows = await queryRows<{ removed: boolean }>(
+    db,
+    sql`with del as (
+          delete from ${roomMembers} where room_id = ${roomId} and user_id = ${userId} returning room_id
+        ), bump as (
+          update ${rooms} set member_count = member_count - 1 where id in (select room_id from del) returning id
+        )
+        select exists(select 1 from bump) as removed`,
+  );
+  return rows[0]?.removed ?? false;
+}
+
+export async function setMemberRole(db: Executor, roomId: string, userId: string, role: RoomRole): Promise<RoomMemberRow | undefined> {
+  const [row] = await db
+    .update(roomMembers)
+    .set({ role })
+    .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
+    .returning();
+  return row;
+}
+
+/** The longest-standing admin, else the longest-standing member: who inherits a room its owner leaves. */
+export async function findSuccessor(db: Executor, roomId: string): Promise<RoomMemberRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(roomMembers)
+    .where(eq(roomMembers.roomId, roomId))
+    .orderBy(asc(roleRank), asc(roomMembers.joinedAt))
+    .limit(1);
+  return row;
+}
+
+export interface MemberWithUser {
+  member: RoomMemberRow;
+  user: UserRow;
+}
+
+const roleRank = sql<number>`case ${roomMembers.role} when 'owner' then 0 when 'admin' then 1 else 2 end`;
+
+/** Members: owners, then admins, then members, each alphabetical; keyset on (rank, lower(username)). */
+export async function listMembers(
+  db: Executor,
+  roomId: string,
+  params: { after?: { rank: number; username: string }; limit: number },
+): Promise<MemberWithUser[]> {
+  const { after } = params;
+  const lowerUsername = sql`lower(${users.username})`;
+  return db
+    .select({ member: roomMembers, user: users })
+    .from(roomMembers)
+    .innerJoin(users, eq(users.id, roomMembers.userId))
+    .where(
+      and(
+        eq(roomMembers.roomId, roomId),
+        after
+          ? or(gt(roleRank, after.rank), and(eq(roleRank, after.rank), gt(lowerUsername, after.username)))
+          : undefined,
+      ),
+    )
+    .orderBy(asc(roleRank), asc(lowerUsername))
+    .limit(params.limit);
+}
+
+export const ROLE_RANK: Record<RoomRole, number> = { owner: 0, admin: 1, member: 2 };
+
+/** Public rooms by name, optionally filtered by a name prefix; keyset on (lower(name), id). */
+export async function listPublicRooms(
+  db: Executor,
+  params: { q?: string; after?: { name: string; id: string }; limit: number },
+): Promise<RoomRow[]> {
+  const lowerName = sql`lower(${rooms.name})`;
+  const { after } = params;
+  return db
+    .select()
+    .from(rooms)
+    .where(
+      and(
+        eq(rooms.type, 'public'),
+        params.q ? sql`${lowerName} like ${`${params.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`}` : undefined,
+        after ? or(gt(lowerName, after.name), and(eq(lowerName, after.name), gt(rooms.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(asc(lowerName), asc(rooms.id))
+    .limit(params.limit);
+}
+
+/** Ids of the rooms a user belongs to (socket subscriptions, search scope). */
+export async function listRoomIdsOfUser(db: Executor, userId: string): Promise<string[]> {
+  const rows = await db.select({ roomId: roomMembers.roomId }).from(roomMembers).where(eq(roomMembers.userId, userId));
+  return rows.map((r) => r.roomId);
+}
+
+/** Users of a direct room, for naming it after the other person. */
+export async function listDirectPeers(db: Executor, roomIds: string[]): Promise<{ roomId: string; user: UserRow }[]> {
+  if (roomIds.length === 0) return [];
+  return db
+    .select({ roomId: roomMembers.roomId, user: users })
+    .from(roomMembers)
+    .innerJoin(users, eq(users.id, roomMembers.userId))
+    .where(sql`${roomMembers.roomId} = any(${sql.param(roomIds)}::uuid[])`);
+}
+
+export interface MyRoomRow {
+  room: RoomRow;
+  member: RoomMemberRow;
+  unreadCount: number;
+  lastMessageId: string | null;
+  activityAt: Date;
+}
+
+/**
+ * The caller's rooms, most recently active first, with exact unread counts: the room's last seq less
+ * my read watermark, less the deleted messages after it (a partial index makes that count cheap).
+ */
+export async function listMyRooms(
+  db: Executor,
+  userId: string,
+  params: { before?: { activityAt: Date; id: string }; limit: number },
+): Promise<MyRoomRow[]> {
+  // Truncated to milliseconds so that a cursor made from a JS Date compares exactly.
+  const activity = sql<Date>`date_trunc('milliseconds', coalesce(${rooms.lastMessageAt}, ${rooms.createdAt}))`;
+  const { before } = params;
+  const rows = await db
+    .select({
+      room: rooms,
+      member: roomMembers,
+      activityAt: activity,
+      unreadCount: sql<number>`greatest(0, ${rooms.lastSeq} - ${roomMembers.lastReadSeq} - (
+        select count(*) from messages d
+        where d.room_id = ${rooms.id} and d.deleted_at is not null and d.seq > ${roomMembers.lastReadSeq}))::int`,
+      lastMessageId: sql<string | null>`(
+        select m.id from messages m
+        where m.room_id = ${rooms.id} and m.deleted_at is null
+        order by m.seq desc limit 1)`,
+    })
+    .from(roomMembers)
+    .innerJoin(rooms, eq(rooms.id, roomMembers.roomId))
+    .where(
+      and(
+        eq(roomMembers.userId, userId),
+        before ? or(lt(activity, before.activityAt), and(eq(activity, before.activityAt), lt(rooms.id, before.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(activity), desc(rooms.id))
+    .limit(params.limit);
+  return rows.map((r) => ({ ...r, activityAt: new Date(r.activityAt), unreadCount: Number(r.unreadCount) }));
+}
+
+/** Unread count of one membership, computed the same way as in listMyRooms. */
+export async function unreadCountOf(db: Executor, roomId: string, userId: string): Promise<{ unread: number; lastMessageId: string | null }> {
+  const rows = await queryRows<{ unread: number; last_message_id: string | null }>(
+    db,
+    sql`select greatest(0, r.last_seq - rm.last_read_seq - (
+              select count(*) from messages d
+              where d.room_id = r.id and d.deleted_at is not null and d.seq > rm.last_read_seq))::int as unread,
+            (select m.id from messages m where m.room_id = r.id and m.deleted_at is null
+              order by m.seq desc limit 1) as last_message_id
+        from ${roomMembers} rm join ${rooms} r on r.id = rm.room_id
+        where rm.room_id = ${roomId} and rm.user_id = ${userId}`,
+  );
+  return { unread: Number(rows[0]?.unread ?? 0), lastMessageId: rows[0]?.last_message_id ?? null };
+}

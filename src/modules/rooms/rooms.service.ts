@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import type { Actor, AppContext } from '../../context.js';
+import { isId } from '../../db/ids.js';
+import type { RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
+import { conflict, forbidden, notFound, validationError } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import type { PageInfo } from '../../http/respond.js';
+import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/messages.views.js';
+import * as usersRepo from '../users/users.repo.js';
+import { assertMember, requireModerator } from './rooms.access.js';
+import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
+import * as repo from './rooms.repo.js';
+import { ROLE_RANK } from './rooms.repo.js';
+import { slugify, withSuffix } from './slug.js';
+
+export const GENERAL_SLUG = 'general';
+
+export type RoomsService = ReturnType<typeof createRoomsService>;
+
+function parseJsonCursor<T>(kind: string, cursor: string, check: (v: unknown) => v is T): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeCursor(kind, cursor));
+  } catch {
+    throw validationError('Invalid cursor');
+  }
+  if (!check(value)) throw validationError('Invalid cursor');
+  return value;
+}
+
+const isPair = (v: unknown): v is [string, string] =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string';
+const isRankPair = (v: unknown): v is [number, string] =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string';
+
+export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileViewLoader; onRoomDeleted?: (room: RoomRow) => Promise<void> } = {}) {
+  const { db, broadcaster } = ctx;
+  const loadFiles = hooks.loadFiles ?? noFiles;
+
+  async function peersOf(userId: string, roomsList: RoomRow[]): Promise<Map<string, UserRow>> {
+    const directIds = roomsList.filter((r) => r.type === 'direct').map((r) => r.id);
+    const peers = new Map<string, UserRow>();
+    for (const { roomId, user } of await repo.listDirectPeers(db, directIds)) {
+      if (user.id !== userId) peers.set(roomId, user);
+    }
+    return peers;
+  }
+
+  /** One room as the caller sees it, with unread count and last message. */
+  async function roomViewFor(userId: string, room: RoomRow): Promise<RoomView> {
+    const member = (await repo.findMembership(db, room.id, userId)) ?? null;
+    const { unread, lastMessageId } = member ? await repo.unreadCountOf(db, room.id, userId) : { unread: 0, lastMessageId: null };
+    const [views, peers] = await Promise.all([
+      member && lastMessageId ? loadMessageViews(db, [lastMessageId], loadFiles) : Promise.resolve(new Map()),
+      peersOf(userId, [room]),
+    ]);
+    return toRoomView(room, {
+      member,
+      unreadCount: unread,
+      lastMessage: lastMessageId ? (views.get(lastMessageId) ?? null) : null,
+      peer: peers.get(room.id),
+    });
+  }
+
+  async function insertWithFreeSlug(values: Omit<Parameters<typeof repo.insertRoom>[1], 'slug'> & { slug: string }, tx = db): Promise<RoomRow> {
+    let slug = values.slug;
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const room = await repo.insertRoom(tx, { ...values, slug });
+      if (room) return room;
+      slug = withSuffix(values.slug);
+    }
+    throw conflict('Could not find a free slug for this room name');
+  }
+
+  async function announceJoin(roomId: string, userId: string): Promise<MemberView | undefined> {
+    const [member, user] = await Promise.all([repo.findMembership(db, roomId, userId), usersRepo.findUserById(db, userId)]);
+    if (!member || !user) return undefined;
+    const view = toMemberView(member, user);
+    broadcaster.toRoom(roomId, 'member-joined', { room: roomId, user: view.user, role: view.role });
+    return view;
+  }
+
+  async function accessFor(actor: Actor, ref: string) {
+    return assertMember(await repo.findRoomWithMembership(db, ref, actor.userId));
+  }
+
+  async function leaveRoom(room: RoomRow, userId: string, wasOwner: boolean): Promise<void> {
+    await db.transaction(async (tx) => {
+      if (!(await repo.removeMember(tx, room.id, userId))) throw notFound('Member');
+      if (wasOwner) {
+        const successor = await repo.findSuccessor(tx, room.id);
+        if (successor && successor.role !== 'owner') await repo.setMemberRole(tx, room.id, successor.userId, 'owner');
+      }
+    });
+    // Unsubscribe first, so the user's sockets do not receive the room's events from now on.
+    broadcaster.unsubscribeUser(userId, room.id);
+    broadcaster.toRoom(room.id, 'member-left', { room: room.id, userId });
+    broadcaster.toUser(userId, 'room-left', { room: room.id });
+  }
+
+  return {
+    /** The rooms I am in, most recently active first, with unread counts and last message. */
+    async listMine(actor: Actor, params: { limit: number; cursor?: string }): Promise<{ items: RoomView[]; page: PageInfo }> {
+      const before = params.cursor ? parseJsonCursor('r', params.cursor, isPair) : undefined;
+      const rows = await repo.listMyRooms(db, actor.userId, {
+        before: before ? { activityAt: new Date(before[0]), id: before[1] } : undefined,
+        limit: params.limit + 1,
+      });
+      const pageRows = rows.slice(0, params.limit);
+      const lastIds = pageRows.map((r) => r.lastMessageId).filter((id): id is string => id !== null);
+      const [views, peers] = await Promise.all([
+        loadMessageViews(db, lastIds, loadFiles),
+        peersOf(actor.userId, pageRows.map((r) => r.room)),
+      ]);
+      const items = pageRows.map((r) =>
+        toRoomView(r.room, {
+          member: r.member,
+          unreadCount: r.unreadCount,
+          lastMessage: r.lastMessageId ? (views.get(r.lastMessageId) ?? null) : null,
+          peer: peers.get(r.room.id),
+        }),
+      );
+      const last = pageRows.at(-1);
+      const nextCursor =
+        rows.length > params.limit && last ? encodeCursor('r', JSON.stringify([last.activityAt.toISOString(), last.room.id])) : null;
+      return { items, page: { nextCursor, limit: params.limit } };
+    },
+
+    /** Public rooms anyone may join, by name. */
+    async listPublic(actor: Actor, params: { q?: string; limit: number; cursor?: string }): Promise<{ items: RoomView[]; page: PageInfo }> {
+      const after = params.cursor ? parseJsonCursor('p', params.cursor, isPair) : undefined;
+      const rows = await repo.listPublicRooms(db, {
+        q: params.q || undefined,
+        after: after ? { name: after[0], id: after[1] } : undefined,
+        limit: params.limit + 1,
+      });
+      const pageRows = rows.slice(0, params.limit);
+      const items = await Promise.all(pageRows.map(async (room) => toRoomView(room, { member: (await repo.findMembership(db, room.id, actor.userId)) ?? null })));
+      const last = pageRows.at(-1);
+      const nextCursor = rows.length > params.limit && last ? encodeCursor('p', JSON.stringify([last.name.toLowerCase(), last.id])) : null;
+      return { items, page: { nextCursor, limit: params.limit } };
+    },
+
+    /** A room's details: public rooms to anyone signed in, others to members only. */
+    async get(actor: Actor, ref: string): Promise<RoomView> {
+      const found = await repo.findRoomWithMembership(db, ref, actor.userId);
+      if (!found || (!found.member && found.room.type !== 'public')) throw notFound('Room');
+      return roomViewFor(actor.userId, found.room);
+    },
+
+    /** Creates a public or private room owned by the caller. */
+    async create(actor: Actor, input: { name: string; type: 'public' | 'private'; description?: string | null }): Promise<RoomView> {
+      const room = await db.transaction(async (tx) => {
+        const created = await insertWithFreeSlug(
+          { slug: slugify(input.name), name: input.name, type: input.type, description: input.description ?? null, createdBy: actor.userId },
+          tx,
+        );
+        await repo.addMember(tx, created.id, actor.userId, 'owner');
+        return created;
+      });
+      broadcaster.subscribeUser(actor.userId, room.id);
+      return roomViewFor(actor.userId, (await repo.findRoomByRef(db, room.id))!);
+    },
+
+    /** Renames or re-describes a room: owner or admin. */
+    async update(actor: Actor, ref: string, patch: { name?: string; description?: string | null }): Promise<RoomView> {
+      const access = await accessFor(actor, ref);
+      requireModerator(access, 'change this room');
+      const room = await repo.updateRoom(db, access.room.id, patch);
+      if (!room) throw notFound('Room');
+      const view = await roomViewFor(actor.userId, room);
+      broadcaster.toRoom(room.id, 'room-updated', { room: room.id, name: room.name, description: room.description });
+      return view;
+    },
+
+    /** Deletes a room with its messages: owner only. */
+    async remove(actor: Actor, ref: string): Promise<{ id: string }> {
+      const access = await accessFor(actor, ref);
+      if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be deleted');
+      if (access.member.role !== 'owner') throw forbidden('Only the owner can delete this room');
+      await hooks.onRoomDeleted?.(access.room);
+      await repo.deleteRoom(db, access.room.id);
+      broadcaster.toRoom(access.room.id, 'room-deleted', { room: access.room.id });
+      broadcaster.closeRoom(access.room.id);
+      return { id: access.room.id };
+    },
+
+    /** Joins a public room (idempotent). Private and direct rooms are joined by invitation only. */
+    async join(actor: Actor, ref: string): Promise<RoomView> {
+      const found = await repo.findRoomWithMembership(db, ref, actor.userId);
+      if (!found) throw notFound('Room');
+      if (!found.member) {
+        if (found.room.type !== 'public') throw notFound('Room');
+        if (await repo.addMember(db, found.room.id, actor.userId, 'member')) {
+          broadcaster.subscribeUser(actor.userId, found.room.id);
+          await announceJoin(found.room.id, actor.userId);
+        }
+      }
+      return roomViewFor(actor.userId, (await repo.findRoomByRef(db, found.room.id))!);
+    },
+
+    /** Leaves a room; an owner who leaves hands the room to the longest-standing admin or member. */
+    async leave(actor: Actor, ref: string): Promise<{ room: string; left: true }> {
+      const access = await accessFor(actor, ref);
+      if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be left');
+      await leaveRoom(access.room, actor.userId, access.member.role === 'owner');
+      return { room: access.room.id, left: true };
+    },
+
+    /** Members of a room I belong to: owners, admins, then members, alphabetical. */
+    async listMembers(actor: Actor, ref: string, params: { limit: number; cursor?: string }): Promise<{ items: MemberView[]; page: PageInfo }> {
+      const { room } = await accessFor(actor, ref);
+      const after = params.cursor ? parseJsonCursor('m', params.cursor, isRankPair) : undefined;
+      const rows = await repo.listMembers(db, room.id, {
+        after: after ? { rank: after[0], username: after[1] } : undefined,
+        limit: params.limit + 1,
+      });
+      const pageRows = rows.slice(0, params.limit);
+      const last = pageRows.at(-1);
+      const nextCursor =
+        rows.length > params.limit && last
+          ? encodeCursor('m', JSON.stringify([ROLE_RANK[last.member.role], last.user.username.toLowerCase()]))
+          : null;
+      return { items: pageRows.map((r) => toMemberView(r.member, r.user)), page: { nextCursor, limit: params.limit } };
+    },
+
+    /** Adds a user to a room: an owner or admin invites. Returns whether they were added now. */
+    async addMember(actor: Actor, ref: string, userId: string): Promise<{ member: MemberView; added: boolean }> {
+      const access = await accessFor(actor, ref);
+      requireModerator(access, 'add members');
+      const user = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
+      if (!user) throw notFound('User');
+      const added = await repo.addMember(db, access.room.id, user.id, 'member');
+      if (added) {
+        broadcaster.subscribeUser(user.id, access.room.id);
+        broadcaster.toUser(user.id, 'room-joined', { room: access.room.id });
+      }
+      const member = await repo.findMembership(db, access.room.id, user.id);
+      if (!member) throw notFound('Member');
+      const view = toMemberView(member, user);
+      if (added) broadcaster.toRoom(access.room.id, 'member-joined', { room: access.room.id, user: view.user, role: view.role });
+      return { member: view, added };
+    },
+
+    /**
+     * Removes a member. Removing oneself is leaving; otherwise the owner may remove anyone and an admin
+     * only plain members. Their sockets stop receiving the room at once.
+     */
+    async removeMember(actor: Actor, ref: string, userId: string): Promise<{ room: string; userId: string; removed: true }> {
+      const access = await accessFor(actor, ref);
+      if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be changed');
+      if (userId === actor.userId) {
+        await leaveRoom(access.room, actor.userId, access.member.role === 'owner');
+        return { room: access.room.id, userId, removed: true };
+      }
+      requireModerator(access, 'remove members');
+      const target = isId(userId) ? await repo.findMembership(db, access.room.id, userId) : undefined;
+      if (!target) throw notFound('Member');
+      if (access.member.role === 'admin' && target.role !== 'member') throw forbidden('An admin can remove only members');
+      await leaveRoom(access.room, userId, false);
+      return { room: access.room.id, userId, removed: true };
+    },
+
+    /** Changes a member's role: owner only. Making someone owner hands over the room (the old owner becomes admin). */
+    async setRole(actor: Actor, ref: string, userId: string, role: RoomRole): Promise<MemberView> {
+      const access = await accessFor(actor, ref);
+      if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be changed');
+      if (access.member.role !== 'owner') throw forbidden('Only the owner can change roles');
+      if (userId === actor.userId) throw validationError('Hand the room over by making another member owner');
+      const target = isId(userId) ? await repo.findMembership(db, access.room.id, userId) : undefined;
+      if (!target) throw notFound('Member');
+      await db.transaction(async (tx) => {
+        await repo.setMemberRole(tx, access.room.id, userId, role);
+        if (role === 'owner') await repo.setMemberRole(tx, access.room.id, actor.userId, 'admin');
+      });
+      const member = (await repo.findMembership(db, access.room.id, userId))!;
+      const user = (await usersRepo.findUserById(db, userId))!;
+      const view = toMemberView(member, user);
+      broadcaster.toRoom(access.room.id, 'member-updated', { room: access.room.id, userId, role: view.role });
+      return view;
+    },
+
+    /** The one direct room of two users, created by whoever asks first. */
+    async openDirect(actor: Actor, userId: string): Promise<{ room: RoomView; created: boolean }> {
+      if (userId === actor.userId) throw validationError('A direct room needs another user', [{ path: 'userId', message: 'must not be yourself' }]);
+      const other = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
+      if (!other) throw notFound('User');
+      const directKey = [actor.userId, other.id].sort().join(':');
+      const created = await db.transaction(async (tx) => {
+        const room = await repo.insertRoom(tx, { slug: `dm-${randomBytes(6).toString('hex')}`, name: 'Direct message', type: 'direct', directKey });
+        if (!room) return undefined;
+        await repo.addMember(tx, room.id, actor.userId, 'member');
+        await repo.addMember(tx, room.id, other.id, 'member');
+        return room;
+      });
+      const room = created ?? (await repo.findRoomByDirectKey(db, directKey));
+      if (!room) throw conflict('Direct room could not be opened, please retry');
+      if (created) {
+        broadcaster.subscribeUser(actor.userId, room.id);
+        broadcaster.subscribeUser(other.id, room.id);
+        broadcaster.toUser(other.id, 'room-joined', { room: room.id });
+      }
+      return { room: await roomViewFor(actor.userId, room), created: Boolean(created) };
+    },
+
+    /** New users join the `general` room. */
+    async joinGeneral(userId: string): Promise<void> {
+      const general = await repo.findRoomByRef(db, GENERAL_SLUG);
+      if (general) await repo.addMember(db, general.id, userId, 'member');
+    },
+  };
+}

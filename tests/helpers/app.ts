@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import supertest from 'supertest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+
+export interface TestApp extends App {
+  testDb: TestDatabase;
+  url: string;
+  http: ReturnType<typeof supertest>;
+  stop(): Promise<void>;
+}
+
+/** Environment for tests: generous rate limits unless a test narrows them. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    JWT_SECRET: TEST_JWT_SECRET,
+    RATE_LIMIT_MAX: '1000000',
+    AUTH_RATE_LIMIT_MAX: '1000000',
+    SOCKET_MESSAGE_LIMIT: '1000000',
+    UPLOAD_DIR: mkdtempSync(join(tmpdir(), 'chat-uploads-')),
+    ...overrides,
+  };
+}
+
+/**
+ * Starts the whole app in-process on a random port with its own database.
+ * Pass `testDb` to share a database between several app instances.
+ */
+export async function startTestApp(
+  options: { env?: Record<string, string>; testDb?: TestDatabase } = {},
+): Promise<TestApp> {
+  const config = loadConfig(testEnv(options.env));
+  const testDb = options.testDb ?? (await createTestDatabase());
+  const log = createLogger(config);
+  const built = await createApp({ config, log, database: testDb.database });
+  await new Promise<void>((resolve) => built.server.listen(0, '127.0.0.1', resolve));
+  const { port } = built.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    ...built,
+    testDb,
+    url,
+    http: supertest(built.server),
+    async stop() {
+      await built.close();
+      if (!options.testDb) await testDb.drop();
+    },
+  };
+}
