@@ -3,6 +3,8 @@ import cors from 'cors';
 import express, { Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import type { Server as IoServer } from 'socket.io';
 import type { Config } from './config/config.js';
 import type { AppContext } from './context.js';
 import type { Database } from './db/client.js';
@@ -19,42 +21,88 @@ import { messagesRoutes } from './modules/messages/messages.routes.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
 import { roomsRoutes } from './modules/rooms/rooms.routes.js';
 import { createRoomsService } from './modules/rooms/rooms.service.js';
+import { createTypingService } from './modules/rooms/typing.service.js';
+import { createPresenceService } from './modules/users/presence.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { createUsersService } from './modules/users/users.service.js';
-import { nullBroadcaster } from './realtime/broadcaster.js';
+import { attachSocketServer } from './realtime/connections.js';
+import { createIo } from './realtime/io.js';
+import { createRedisPresence } from './realtime/presence-redis.js';
+import { createMemoryPresence } from './realtime/presence-store.js';
+import { connectRedis, type RedisConnections } from './realtime/redis.js';
+import { createSocketBroadcaster } from './realtime/socket-broadcaster.js';
+import { createMemoryTyping, createRedisTyping } from './realtime/typing-store.js';
 
 export interface AppDeps {
   config: Config;
   log: Logger;
   database: Database;
-  rateLimitStore?: RateLimitStoreFactory;
 }
 
 export interface App {
   app: express.Express;
   server: Server;
+  io: IoServer;
   ctx: AppContext;
-  /** Stops accepting, lets in-flight requests finish, closes sockets; the database stays open. */
+  redis?: RedisConnections;
+  /** Stops accepting, disconnects sockets, lets in-flight requests finish; the database stays open. */
   close(): Promise<void>;
 }
 
-/** Builds the Express app on an HTTP server; the caller listens and closes. */
+function redisRateLimitStore(redis: RedisConnections): RateLimitStoreFactory {
+  return (name) =>
+    new RedisStore({
+      prefix: `${redis.prefix}rl:${name}:`,
+      sendCommand: (command: string, ...args: string[]) =>
+        redis.cmd.call(command, ...args) as Promise<RedisReply>,
+    });
+}
+
+/** Builds the Express app and the Socket.io server on one HTTP server; the caller listens. */
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, log, database } = deps;
+  const redis = config.REDIS_URL
+    ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, log)
+    : undefined;
+
+  const app = express();
+  const server = createServer(app);
+  const io = createIo(server, config, redis);
   const ctx: AppContext = {
     config,
     log,
     database,
     db: database.db,
     signer: createTokenSigner(config.JWT_SECRET, config.JWT_EXPIRES_IN),
-    broadcaster: nullBroadcaster,
+    broadcaster: createSocketBroadcaster(io),
   };
+
+  const presence = createPresenceService(ctx, {
+    store: redis
+      ? createRedisPresence(redis.cmd, redis.prefix, config.PRESENCE_TTL_MS)
+      : createMemoryPresence(),
+    graceMs: config.PRESENCE_GRACE_MS,
+  });
+  const typing = createTypingService(ctx, {
+    store: redis ? createRedisTyping(redis.cmd, redis.prefix) : createMemoryTyping(),
+    timeoutMs: config.TYPING_TIMEOUT_MS,
+  });
   const rooms = createRoomsService(ctx);
   const messages = createMessagesService(ctx);
   const auth = createAuthService(ctx, { onUserCreated: (user) => rooms.joinGeneral(user.id) });
-  const users = createUsersService(ctx);
+  const users = createUsersService(ctx, {
+    onStatusChanged: (user, previous, status) =>
+      presence.statusChanged(user.id, user.username, previous, status),
+  });
+  const stopSockets = attachSocketServer(io, ctx, {
+    auth,
+    rooms,
+    messages,
+    users,
+    presence,
+    typing,
+  });
 
-  const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('query parser', 'simple');
@@ -65,7 +113,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
       genReqId: requestId,
       customProps: (req) => ({ userId: (req as express.Request).actor?.userId }),
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
@@ -81,18 +133,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   app.get('/health', healthHandler(database, config.NODE_ENV));
 
+  const rateLimitStore = redis ? redisRateLimitStore(redis) : undefined;
   const generalLimiter = createLimiter({
     name: 'general',
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     limit: config.RATE_LIMIT_MAX,
-    storeFactory: deps.rateLimitStore,
+    storeFactory: rateLimitStore,
   });
   const authLimiter = createLimiter({
     name: 'auth',
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     limit: config.AUTH_RATE_LIMIT_MAX,
     failedOnly: true,
-    storeFactory: deps.rateLimitStore,
+    storeFactory: rateLimitStore,
   });
   const authenticated = requireAuth(auth.authenticate);
 
@@ -100,13 +153,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   api.use(generalLimiter);
   api.use(express.json({ limit: config.JSON_BODY_LIMIT }));
   api.use('/auth', authRoutes({ auth, requireAuth: authenticated, authLimiter }));
-  api.use('/users', authenticated, usersRoutes({ users }));
+  api.use('/users', authenticated, usersRoutes({ users, presence }));
   api.use('/rooms', authenticated, roomsRoutes({ rooms }));
   api.use('/messages', authenticated, messagesRoutes({ messages }));
 
   // `/api/...` is an alias of the current version: rewrite once, so each request passes one limiter.
   app.use((req, _res, next) => {
-    if (req.url === '/api' || (req.url.startsWith('/api/') && !/^\/api\/v1(\/|\?|$)/.test(req.url))) {
+    if (
+      req.url === '/api' ||
+      (req.url.startsWith('/api/') && !/^\/api\/v1(\/|\?|$)/.test(req.url))
+    ) {
       req.url = `/api/v1${req.url.slice(4)}`;
     }
     next();
@@ -115,16 +171,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(notFoundHandler);
   app.use(errorHandler(log, config.NODE_ENV === 'development'));
 
-  const server = createServer(app);
-
   async function close(): Promise<void> {
-    await new Promise<void>((resolve) => {
+    stopSockets();
+    const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
       server.close(() => resolve());
       // Keep-alive connections with no request in flight would hold close() open until they time out.
       server.closeIdleConnections();
     });
+    // Clients reconnect (to another node, behind a load balancer) and `sync` what they missed.
+    io.local.disconnectSockets(true);
+    await httpClosed;
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await redis?.close();
   }
 
-  return { app, server, ctx, close };
+  return { app, server, io, ctx, redis, close };
 }

@@ -82,7 +82,9 @@ export function toAppError(err: unknown): AppError {
     return validationError('Invalid value');
   }
   if (
-    (code && (UNAVAILABLE_SYSCALL_CODES.has(code) || UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)))) ||
+    (code &&
+      (UNAVAILABLE_SYSCALL_CODES.has(code) ||
+        UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)))) ||
     /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
       messageOf(err),
     )

@@ -21,7 +21,8 @@ function readConfig(): Config {
 const startedAt = performance.now();
 const config = readConfig();
 const log = createLogger(config);
-if (config.usingDevJwtSecret) log.warn('JWT_SECRET is not set: using the built-in development secret');
+if (config.usingDevJwtSecret)
+  log.warn('JWT_SECRET is not set: using the built-in development secret');
 
 const database = await openDatabase({
   url: config.DATABASE_URL,

@@ -20,7 +20,9 @@ const duration = (def: string) =>
   z
     .string()
     .default(def)
-    .refine((v) => parseDuration(v) !== null, { message: 'use a number of seconds or 30s, 15m, 12h, 7d' })
+    .refine((v) => parseDuration(v) !== null, {
+      message: 'use a number of seconds or 30s, 15m, 12h, 7d',
+    })
     .transform((v) => parseDuration(v) as number);
 
 /** TRUST_PROXY takes off, true (trust all), a hop count, or a comma list of addresses/subnets. */
@@ -51,7 +53,9 @@ const envSchema = z
     JWT_SECRET: optionalString,
     JWT_EXPIRES_IN: duration('15m'),
     REFRESH_TOKEN_EXPIRES_IN: duration('30d'),
-    FRONTEND_URL: z.string().default('http://localhost:5000,http://localhost:5173,http://localhost:3000'),
+    FRONTEND_URL: z
+      .string()
+      .default('http://localhost:5000,http://localhost:5173,http://localhost:3000'),
     STORAGE_DRIVER: z.enum(['local', 'cloudinary', 's3']).default('local'),
     CLOUDINARY_CLOUD_NAME: optionalString,
     CLOUDINARY_API_KEY: optionalString,
@@ -67,12 +71,22 @@ const envSchema = z
     MAX_UPLOAD_MB: z.coerce.number().positive().max(1024).default(10),
     CLAMAV_HOST: optionalString,
     CLAMAV_PORT: intFrom(3310, 1),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     JSON_BODY_LIMIT: z.string().default('100kb'),
     RATE_LIMIT_WINDOW_MS: intFrom(900_000, 1),
     RATE_LIMIT_MAX: intFrom(100, 1),
     AUTH_RATE_LIMIT_MAX: intFrom(5, 1),
     SOCKET_MESSAGE_LIMIT: intFrom(10, 1),
+    SOCKET_MESSAGE_WINDOW_MS: intFrom(10_000, 1),
+    /** Every other client → server event (typing, read, sync…) per socket per window. */
+    SOCKET_EVENT_LIMIT: intFrom(60, 1),
+    SOCKET_MAX_PAYLOAD_BYTES: intFrom(100_000, 1024),
+    PRESENCE_GRACE_MS: intFrom(3000, 0),
+    PRESENCE_TTL_MS: intFrom(30_000, 1000),
+    TYPING_TIMEOUT_MS: intFrom(5000, 100),
+    REDIS_PREFIX: z.string().default('chat:'),
     TRUST_PROXY: trustProxy,
     METRICS_TOKEN: optionalString,
     SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0),
@@ -80,7 +94,11 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
       if (!env.JWT_SECRET) {
-        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'is required in production',
+        });
       } else if (env.JWT_SECRET.length < 32) {
         ctx.addIssue({
           code: 'custom',
@@ -90,12 +108,25 @@ const envSchema = z
       }
     }
     if (env.STORAGE_DRIVER === 'cloudinary') {
-      for (const key of ['CLOUDINARY_CLOUD_NAME', 'CLOUDINARY_API_KEY', 'CLOUDINARY_API_SECRET'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when STORAGE_DRIVER=cloudinary' });
+      for (const key of [
+        'CLOUDINARY_CLOUD_NAME',
+        'CLOUDINARY_API_KEY',
+        'CLOUDINARY_API_SECRET',
+      ] as const) {
+        if (!env[key])
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is required when STORAGE_DRIVER=cloudinary',
+          });
       }
     }
     if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
-      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when STORAGE_DRIVER=s3' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_BUCKET'],
+        message: 'is required when STORAGE_DRIVER=s3',
+      });
     }
   });
 

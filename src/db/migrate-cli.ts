@@ -5,7 +5,11 @@ import { openDatabase } from './client.js';
 
 loadDotEnv();
 const config = loadConfig();
-const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 2 });
+const database = await openDatabase({
+  url: config.DATABASE_URL,
+  dataDir: config.DATA_DIR,
+  poolMax: 2,
+});
 try {
   await database.migrate();
   process.stdout.write(`migrations applied (${database.driver})\n`);

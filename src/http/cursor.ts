@@ -10,7 +10,9 @@ export function decodeCursor(kind: string, cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const prefix = `${kind}:`;
   if (!decoded.startsWith(prefix) || decoded.length === prefix.length) {
-    throw validationError('Invalid cursor', [{ path: 'cursor', message: 'not a cursor from this list' }]);
+    throw validationError('Invalid cursor', [
+      { path: 'cursor', message: 'not a cursor from this list' },
+    ]);
   }
   return decoded.slice(prefix.length);
 }
@@ -19,7 +21,9 @@ export function decodeCursor(kind: string, cursor: string): string {
 export function decodeSeqCursor(kind: string, cursor: string): number {
   const raw = decodeCursor(kind, cursor);
   if (!/^\d{1,15}$/.test(raw)) {
-    throw validationError('Invalid cursor', [{ path: 'cursor', message: 'not a cursor from this list' }]);
+    throw validationError('Invalid cursor', [
+      { path: 'cursor', message: 'not a cursor from this list' },
+    ]);
   }
   return Number(raw);
 }

@@ -16,14 +16,22 @@ function fromFrameworkError(err: unknown): AppError | null {
     case 'entity.parse.failed':
       return new AppError('VALIDATION_ERROR', 'Malformed JSON body');
     case 'entity.too.large':
-      return new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${e.limit ?? 'the limit'} bytes`);
+      return new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `Request body is larger than ${e.limit ?? 'the limit'} bytes`,
+      );
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding');
     case 'request.aborted':
       return new AppError('VALIDATION_ERROR', 'Request aborted');
     default:
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && err instanceof Error) {
+      if (
+        typeof e.status === 'number' &&
+        e.status >= 400 &&
+        e.status < 500 &&
+        err instanceof Error
+      ) {
         return new AppError('VALIDATION_ERROR', 'Bad request');
       }
       return null;
@@ -35,9 +43,13 @@ export function errorHandler(log: Logger, exposeStack: boolean): ErrorRequestHan
   return (err, req, res, _next) => {
     const appError = fromFrameworkError(err) ?? toAppError(err);
     if (appError.status >= 500) {
-      (req.log ?? log).error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
+      (req.log ?? log).error(
+        { err: appError.cause ?? appError, code: appError.code },
+        'request failed',
+      );
     }
-    if (appError.retryAfter !== undefined) res.setHeader('Retry-After', String(appError.retryAfter));
+    if (appError.retryAfter !== undefined)
+      res.setHeader('Retry-After', String(appError.retryAfter));
     if (res.headersSent) return;
     res.status(appError.status).json(errorBody(appError, exposeStack && appError.status >= 500));
   };

@@ -27,8 +27,12 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
     // X-Forwarded-For is honoured only through TRUST_PROXY; a stray header is not worth a warning.
     validate: { xForwardedForHeader: false },
     handler: (req, _res, next) => {
-      const reset = (req as typeof req & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime?.getTime();
-      const retryAfter = reset ? Math.max(1, Math.ceil((reset - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
+      const reset = (
+        req as typeof req & { rateLimit?: { resetTime?: Date } }
+      ).rateLimit?.resetTime?.getTime();
+      const retryAfter = reset
+        ? Math.max(1, Math.ceil((reset - Date.now()) / 1000))
+        : Math.ceil(options.windowMs / 1000);
       next(rateLimited(retryAfter));
     },
   });

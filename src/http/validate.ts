@@ -9,7 +9,11 @@ export function zodDetails(error: z.ZodError): ErrorDetail[] {
 }
 
 /** Parses untrusted input with a schema or throws VALIDATION_ERROR listing every problem. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what = 'request',
+): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) throw validationError(`Invalid ${what}`, zodDetails(result.error));
   return result.data;

@@ -4,7 +4,11 @@
  */
 export interface Broadcaster {
   toRoom(roomId: string, event: string, payload: unknown): void;
+  /** To the room's subscribers except every socket of one user (typing indicators). */
+  toRoomExceptUser(roomId: string, userId: string, event: string, payload: unknown): void;
   toUser(userId: string, event: string, payload: unknown): void;
+  /** To the subscribers of any of these rooms, each socket once. */
+  toRooms(roomIds: string[], event: string, payload: unknown): void;
   /** Subscribes every socket of the user, on every node, to the room's events. */
   subscribeUser(userId: string, roomId: string): void;
   /** Unsubscribes every socket of the user, on every node; takes effect before the next emit. */
@@ -17,7 +21,9 @@ export interface Broadcaster {
 
 export const nullBroadcaster: Broadcaster = {
   toRoom() {},
+  toRoomExceptUser() {},
   toUser() {},
+  toRooms() {},
   subscribeUser() {},
   unsubscribeUser() {},
   closeRoom() {},

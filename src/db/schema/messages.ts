@@ -34,7 +34,9 @@ export const messages = pgTable(
     senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
     type: text('type').$type<MessageType>().notNull().default('text'),
     content: text('content').notNull(),
-    replyToId: uuid('reply_to_id').references((): AnyPgColumn => messages.id, { onDelete: 'set null' }),
+    replyToId: uuid('reply_to_id').references((): AnyPgColumn => messages.id, {
+      onDelete: 'set null',
+    }),
     clientId: text('client_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     editedAt: timestamp('edited_at', { withTimezone: true, mode: 'date' }),
@@ -47,10 +49,16 @@ export const messages = pgTable(
   (t) => [
     uniqueIndex('messages_room_seq_uq').on(t.roomId, t.seq),
     // The idempotency key: a retried send with the same clientId can never insert a second row.
-    uniqueIndex('messages_sender_client_id_uq').on(t.senderId, t.clientId).where(sql`${t.clientId} is not null`),
-    index('messages_room_deleted_seq_idx').on(t.roomId, t.seq).where(sql`${t.deletedAt} is not null`),
+    uniqueIndex('messages_sender_client_id_uq')
+      .on(t.senderId, t.clientId)
+      .where(sql`${t.clientId} is not null`),
+    index('messages_room_deleted_seq_idx')
+      .on(t.roomId, t.seq)
+      .where(sql`${t.deletedAt} is not null`),
     index('messages_search_idx').using('gin', t.searchVector),
-    index('messages_reply_to_idx').on(t.replyToId).where(sql`${t.replyToId} is not null`),
+    index('messages_reply_to_idx')
+      .on(t.replyToId)
+      .where(sql`${t.replyToId} is not null`),
   ],
 );
 

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { users } from './users.js';
 
 export const ROOM_TYPES = ['public', 'private', 'direct'] as const;
@@ -29,7 +39,9 @@ export const rooms = pgTable(
   (t) => [
     uniqueIndex('rooms_slug_uq').on(t.slug),
     uniqueIndex('rooms_direct_key_uq').on(t.directKey),
-    index('rooms_public_name_idx').on(sql`lower(${t.name})`, t.id).where(sql`${t.type} = 'public'`),
+    index('rooms_public_name_idx')
+      .on(sql`lower(${t.name})`, t.id)
+      .where(sql`${t.type} = 'public'`),
   ],
 );
 
@@ -48,7 +60,10 @@ export const roomMembers = pgTable(
     lastReadAt: timestamp('last_read_at', { withTimezone: true, mode: 'date' }),
     joinedAt: timestamp('joined_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('room_members_user_idx').on(t.userId, t.roomId)],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.userId] }),
+    index('room_members_user_idx').on(t.userId, t.roomId),
+  ],
 );
 
 export type RoomRow = typeof rooms.$inferSelect;

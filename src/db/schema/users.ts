@@ -21,9 +21,15 @@ export const users = pgTable(
   },
   (t) => [
     // text_pattern_ops serves both the case-insensitive uniqueness check and prefix search (LIKE 'ab%').
-    uniqueIndex('users_username_lower_uq').using('btree', sql`lower(${t.username}) text_pattern_ops`),
+    uniqueIndex('users_username_lower_uq').using(
+      'btree',
+      sql`lower(${t.username}) text_pattern_ops`,
+    ),
     uniqueIndex('users_email_lower_uq').using('btree', sql`lower(${t.email})`),
-    index('users_display_name_lower_idx').using('btree', sql`lower(${t.displayName}) text_pattern_ops`),
+    index('users_display_name_lower_idx').using(
+      'btree',
+      sql`lower(${t.displayName}) text_pattern_ops`,
+    ),
   ],
 );
 

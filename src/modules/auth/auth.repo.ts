@@ -69,7 +69,11 @@ export async function findRefreshToken(
   tokenHash: string,
 ): Promise<{ sessionId: string; userId: string; rotatedAt: Date | null } | undefined> {
   const [row] = await db
-    .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId, rotatedAt: refreshTokens.rotatedAt })
+    .select({
+      sessionId: refreshTokens.sessionId,
+      userId: sessions.userId,
+      rotatedAt: refreshTokens.rotatedAt,
+    })
     .from(refreshTokens)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .where(eq(refreshTokens.tokenHash, tokenHash))

@@ -7,7 +7,11 @@ export const usernameSchema = z
   .max(30, 'must be at most 30 characters')
   .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, _ . -');
 
-export const emailSchema = z.string().trim().max(254).pipe(z.email('must be a valid email address'));
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email('must be a valid email address'));
 
 export const passwordSchema = z
   .string()
@@ -32,11 +36,16 @@ export const loginBody = z
     message: 'email or username is required',
     path: ['email'],
   })
-  .transform((b) => ({ identifier: (b.email ?? b.username ?? b.login) as string, password: b.password }));
+  .transform((b) => ({
+    identifier: (b.email ?? b.username ?? b.login) as string,
+    password: b.password,
+  }));
 
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512) });
 
-export const logoutBody = z.strictObject({ refreshToken: z.string().min(1).max(512).optional() }).default({});
+export const logoutBody = z
+  .strictObject({ refreshToken: z.string().min(1).max(512).optional() })
+  .default({});
 
 export type RegisterInput = z.infer<typeof registerBody>;
 export type LoginInput = z.infer<typeof loginBody>;

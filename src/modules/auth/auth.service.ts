@@ -24,7 +24,10 @@ const INVALID_CREDENTIALS = 'Invalid email/username or password';
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-export function createAuthService(ctx: AppContext, hooks: { onUserCreated?: (user: UserRow) => Promise<void> } = {}) {
+export function createAuthService(
+  ctx: AppContext,
+  hooks: { onUserCreated?: (user: UserRow) => Promise<void> } = {},
+) {
   const { db, signer, config } = ctx;
 
   async function issueTokens(user: UserRow, sessionId: string): Promise<AuthResult> {
@@ -35,7 +38,12 @@ export function createAuthService(ctx: AppContext, hooks: { onUserCreated?: (use
       expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_EXPIRES_IN),
     });
     const access = await signer.signAccess({ userId: user.id, sessionId });
-    return { user: toOwnUser(user), accessToken: access.token, refreshToken, expiresAt: access.expiresAt.toISOString() };
+    return {
+      user: toOwnUser(user),
+      accessToken: access.token,
+      refreshToken,
+      expiresAt: access.expiresAt.toISOString(),
+    };
   }
 
   async function openSession(user: UserRow, meta: ClientMeta): Promise<AuthResult> {
@@ -54,9 +62,14 @@ export function createAuthService(ctx: AppContext, hooks: { onUserCreated?: (use
       const passwordHash = await hashPassword(input.password);
       let user: UserRow;
       try {
-        user = await usersRepo.insertUser(db, { username: input.username, email: input.email, passwordHash });
+        user = await usersRepo.insertUser(db, {
+          username: input.username,
+          email: input.email,
+          passwordHash,
+        });
       } catch (err) {
-        if (toAppError(err).code === 'CONFLICT') throw conflict('Username or email is already in use');
+        if (toAppError(err).code === 'CONFLICT')
+          throw conflict('Username or email is already in use');
         throw err;
       }
       await hooks.onUserCreated?.(user);
@@ -70,7 +83,8 @@ export function createAuthService(ctx: AppContext, hooks: { onUserCreated?: (use
         await burnVerification(input.password);
         throw unauthorized(INVALID_CREDENTIALS);
       }
-      if (!(await verifyPassword(user.passwordHash, input.password))) throw unauthorized(INVALID_CREDENTIALS);
+      if (!(await verifyPassword(user.passwordHash, input.password)))
+        throw unauthorized(INVALID_CREDENTIALS);
       return openSession(user, meta);
     },
 
@@ -86,7 +100,10 @@ export function createAuthService(ctx: AppContext, hooks: { onUserCreated?: (use
         if (known?.rotatedAt) {
           await authRepo.revokeSession(db, known.sessionId);
           ctx.broadcaster.disconnectSession(known.sessionId);
-          ctx.log.warn({ sessionId: known.sessionId, userId: known.userId }, 'refresh token reuse: session revoked');
+          ctx.log.warn(
+            { sessionId: known.sessionId, userId: known.userId },
+            'refresh token reuse: session revoked',
+          );
         }
         throw unauthorized('Invalid refresh token');
       }

@@ -39,7 +39,11 @@ export function createTokenSigner(secret: string, accessTtlMs: number): TokenSig
           issuer: ISSUER,
           audience: AUDIENCE,
         });
-        if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
+        if (
+          payload.typ !== 'access' ||
+          typeof payload.sub !== 'string' ||
+          typeof payload.sid !== 'string'
+        ) {
           throw unauthorized('Invalid token');
         }
         return { userId: payload.sub, sessionId: payload.sid };

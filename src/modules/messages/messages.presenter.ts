@@ -28,7 +28,13 @@ export interface MessageView {
   type: 'text' | 'file' | 'system';
   replyTo: string | null;
   /** A short quote of the replied-to message, so clients need no second request. */
-  replyPreview: { id: string; seq: number; sender: SenderView | null; content: string; deleted: boolean } | null;
+  replyPreview: {
+    id: string;
+    seq: number;
+    sender: SenderView | null;
+    content: string;
+    deleted: boolean;
+  } | null;
   file?: FileView;
   reactions: ReactionGroup[];
   createdAt: string;
@@ -45,10 +51,16 @@ export interface Tombstone {
 const PREVIEW_LENGTH = 200;
 
 export function toSender(u: UserRow | null): SenderView | null {
-  return u ? { id: u.id, username: u.username, displayName: u.displayName, avatarUrl: u.avatarUrl } : null;
+  return u
+    ? { id: u.id, username: u.username, displayName: u.displayName, avatarUrl: u.avatarUrl }
+    : null;
 }
 
-export function toMessageView(record: MessageRecord, reactions: ReactionGroup[] = [], file?: FileView): MessageView {
+export function toMessageView(
+  record: MessageRecord,
+  reactions: ReactionGroup[] = [],
+  file?: FileView,
+): MessageView {
   const { message: m, reply } = record;
   const view: MessageView = {
     id: m.id,
@@ -76,5 +88,10 @@ export function toMessageView(record: MessageRecord, reactions: ReactionGroup[] 
 }
 
 export function toTombstone(record: MessageRecord): Tombstone {
-  return { id: record.message.id, room: record.message.roomId, seq: record.message.seq, deleted: true };
+  return {
+    id: record.message.id,
+    room: record.message.roomId,
+    seq: record.message.seq,
+    deleted: true,
+  };
 }

@@ -1,7 +1,15 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { queryRows, type Executor } from '../../db/client.js';
-import { messageReactions, messages, roomMembers, rooms, users, type MessageRow, type UserRow } from '../../db/schema/index.js';
+import {
+  messageReactions,
+  messages,
+  roomMembers,
+  rooms,
+  users,
+  type MessageRow,
+  type UserRow,
+} from '../../db/schema/index.js';
 
 export interface MessageRecord {
   message: MessageRow;
@@ -15,7 +23,12 @@ const senders = alias(users, 'sender');
 
 function selectRecords(db: Executor) {
   return db
-    .select({ message: messages, sender: senders, replyMessage: replyMessages, replySender: replySenders })
+    .select({
+      message: messages,
+      sender: senders,
+      replyMessage: replyMessages,
+      replySender: replySenders,
+    })
     .from(messages)
     .leftJoin(senders, eq(senders.id, messages.senderId))
     .leftJoin(replyMessages, eq(replyMessages.id, messages.replyToId))
@@ -43,7 +56,11 @@ export async function findMessageById(db: Executor, id: string): Promise<Message
   return row;
 }
 
-export async function findByClientId(db: Executor, senderId: string, clientId: string): Promise<MessageRow | undefined> {
+export async function findByClientId(
+  db: Executor,
+  senderId: string,
+  clientId: string,
+): Promise<MessageRow | undefined> {
   const [row] = await db
     .select()
     .from(messages)
@@ -79,32 +96,58 @@ export async function insertMessage(
   const [row] = await tx
     .insert(messages)
     .values(values)
-    .onConflictDoNothing({ target: [messages.senderId, messages.clientId], where: sql`${messages.clientId} is not null` })
+    .onConflictDoNothing({
+      target: [messages.senderId, messages.clientId],
+      where: sql`${messages.clientId} is not null`,
+    })
     .returning();
   return row;
 }
 
 /** Moves a read watermark forward (never back); returns the new watermark, or undefined if not a member. */
-export async function advanceReadSeq(db: Executor, roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; lastReadAt: Date } | undefined> {
+export async function advanceReadSeq(
+  db: Executor,
+  roomId: string,
+  userId: string,
+  seq: number,
+): Promise<{ lastReadSeq: number; lastReadAt: Date } | undefined> {
   const [row] = await db
     .update(roomMembers)
     .set({ lastReadSeq: sql`greatest(${roomMembers.lastReadSeq}, ${seq})`, lastReadAt: sql`now()` })
     .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
     .returning({ lastReadSeq: roomMembers.lastReadSeq, lastReadAt: roomMembers.lastReadAt });
-  return row ? { lastReadSeq: row.lastReadSeq, lastReadAt: row.lastReadAt ?? new Date() } : undefined;
+  return row
+    ? { lastReadSeq: row.lastReadSeq, lastReadAt: row.lastReadAt ?? new Date() }
+    : undefined;
 }
 
 /** History: live messages older than `before`, newest first. */
-export async function listBefore(db: Executor, roomId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
+export async function listBefore(
+  db: Executor,
+  roomId: string,
+  before: number | undefined,
+  limit: number,
+): Promise<MessageRecord[]> {
   const rows = await selectRecords(db)
-    .where(and(eq(messages.roomId, roomId), isNull(messages.deletedAt), before !== undefined ? lt(messages.seq, before) : undefined))
+    .where(
+      and(
+        eq(messages.roomId, roomId),
+        isNull(messages.deletedAt),
+        before !== undefined ? lt(messages.seq, before) : undefined,
+      ),
+    )
     .orderBy(desc(messages.seq))
     .limit(limit);
   return rows.map(toRecord);
 }
 
 /** Catch-up: everything after `after`, oldest first, tombstones included so clients can drop them. */
-export async function listAfter(db: Executor, roomId: string, after: number, limit: number): Promise<MessageRecord[]> {
+export async function listAfter(
+  db: Executor,
+  roomId: string,
+  after: number,
+  limit: number,
+): Promise<MessageRecord[]> {
   const rows = await selectRecords(db)
     .where(and(eq(messages.roomId, roomId), gt(messages.seq, after)))
     .orderBy(asc(messages.seq))
@@ -112,7 +155,11 @@ export async function listAfter(db: Executor, roomId: string, after: number, lim
   return rows.map(toRecord);
 }
 
-export async function updateContent(db: Executor, id: string, content: string): Promise<MessageRow | undefined> {
+export async function updateContent(
+  db: Executor,
+  id: string,
+  content: string,
+): Promise<MessageRow | undefined> {
   const [row] = await db
     .update(messages)
     .set({ content, editedAt: sql`now()` })
@@ -139,7 +186,10 @@ export interface ReactionGroup {
 }
 
 /** Reactions grouped by emoji, in the order each emoji was first used. */
-export async function reactionsOf(db: Executor, messageIds: string[]): Promise<Map<string, ReactionGroup[]>> {
+export async function reactionsOf(
+  db: Executor,
+  messageIds: string[],
+): Promise<Map<string, ReactionGroup[]>> {
   const result = new Map<string, ReactionGroup[]>();
   if (messageIds.length === 0) return result;
   const rows = await db
@@ -163,19 +213,39 @@ export async function reactionsOf(db: Executor, messageIds: string[]): Promise<M
 
 /** Locks the message row so concurrent reactions on it are counted one after another. */
 export async function lockLiveMessage(tx: Executor, id: string): Promise<MessageRow | undefined> {
-  const [row] = await tx.select().from(messages).where(and(eq(messages.id, id), isNull(messages.deletedAt))).for('update').limit(1);
+  const [row] = await tx
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
+    .for('update')
+    .limit(1);
   return row;
 }
 
-export async function removeReaction(tx: Executor, messageId: string, userId: string, emoji: string): Promise<boolean> {
+export async function removeReaction(
+  tx: Executor,
+  messageId: string,
+  userId: string,
+  emoji: string,
+): Promise<boolean> {
   const rows = await tx
     .delete(messageReactions)
-    .where(and(eq(messageReactions.messageId, messageId), eq(messageReactions.userId, userId), eq(messageReactions.emoji, emoji)))
+    .where(
+      and(
+        eq(messageReactions.messageId, messageId),
+        eq(messageReactions.userId, userId),
+        eq(messageReactions.emoji, emoji),
+      ),
+    )
     .returning({ emoji: messageReactions.emoji });
   return rows.length > 0;
 }
 
-export async function distinctEmojiCount(tx: Executor, messageId: string, emoji: string): Promise<{ distinct: number; hasEmoji: boolean }> {
+export async function distinctEmojiCount(
+  tx: Executor,
+  messageId: string,
+  emoji: string,
+): Promise<{ distinct: number; hasEmoji: boolean }> {
   const rows = await queryRows<{ distinct: number; has_emoji: boolean }>(
     tx,
     sql`select count(distinct emoji)::int as distinct, bool_or(emoji = ${emoji}) as has_emoji
@@ -184,7 +254,12 @@ export async function distinctEmojiCount(tx: Executor, messageId: string, emoji:
   return { distinct: Number(rows[0]?.distinct ?? 0), hasEmoji: rows[0]?.has_emoji ?? false };
 }
 
-export async function addReaction(tx: Executor, messageId: string, userId: string, emoji: string): Promise<void> {
+export async function addReaction(
+  tx: Executor,
+  messageId: string,
+  userId: string,
+  emoji: string,
+): Promise<void> {
   await tx.insert(messageReactions).values({ messageId, userId, emoji }).onConflictDoNothing();
 }
 

@@ -2,7 +2,14 @@ import { Router } from 'express';
 import { actorOf } from '../../http/auth.js';
 import { sendData, sendPage } from '../../http/respond.js';
 import { parseInput } from '../../http/validate.js';
-import { editMessageBody, listMessagesQuery, messageIdParams, reactBody, searchQuery, sendMessageBody } from './messages.schemas.js';
+import {
+  editMessageBody,
+  listMessagesQuery,
+  messageIdParams,
+  reactBody,
+  searchQuery,
+  sendMessageBody,
+} from './messages.schemas.js';
 import type { MessagesService } from './messages.service.js';
 
 /** Routes under /messages; requireAuth is mounted in front. */
@@ -18,7 +25,10 @@ export function messagesRoutes(deps: { messages: MessagesService }): Router {
 
   router.get('/search', async (req, res) => {
     const query = parseInput(searchQuery, req.query, 'query');
-    const result = await messages.search(actorOf(req), { ...query, cursor: query.cursor ?? query.before });
+    const result = await messages.search(actorOf(req), {
+      ...query,
+      cursor: query.cursor ?? query.before,
+    });
     sendPage(res, result.items, result.page);
   });
 

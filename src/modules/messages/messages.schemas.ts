@@ -1,9 +1,7 @@
 import { z } from 'zod';
+import { isPrintableText } from '../../http/text.js';
 
 export const MAX_CONTENT_LENGTH = 4000;
-
-// Control characters other than tab and newline (and CR, folded into newlines) are refused.
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 /** Message text: 1–4000 characters after trimming, printable. */
 export const contentSchema = z
@@ -14,7 +12,7 @@ export const contentSchema = z
       .string()
       .min(1, 'must not be empty')
       .max(MAX_CONTENT_LENGTH, `must be at most ${MAX_CONTENT_LENGTH} characters`)
-      .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
+      .refine(isPrintableText, 'must not contain control characters'),
   );
 
 export const roomRefSchema = z.string().trim().min(1, 'room is required').max(100);
@@ -59,7 +57,10 @@ export const listMessagesQuery = z
     before: z.string().max(200).optional(),
     after: z.string().max(200).optional(),
   })
-  .refine((q) => !(q.before && q.after), { message: 'use before or after, not both', path: ['after'] });
+  .refine((q) => !(q.before && q.after), {
+    message: 'use before or after, not both',
+    path: ['after'],
+  });
 
 export const searchQuery = z.object({
   q: z.string().trim().min(1, 'q is required').max(200),
@@ -70,3 +71,17 @@ export const searchQuery = z.object({
 });
 
 export const messageIdParams = z.object({ id: idSchema });
+
+export const messageReadPayload = z.strictObject({ messageId: idSchema });
+
+export const syncPayload = z.strictObject({
+  rooms: z
+    .array(
+      z.strictObject({
+        room: roomRefSchema,
+        after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      }),
+    )
+    .min(1)
+    .max(200),
+});

@@ -1,10 +1,15 @@
 import type { Actor, AppContext } from '../../context.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
-import { conflict, forbidden, notFound, validationError } from '../../errors.js';
+import { conflict, forbidden, notFound, toAppError, validationError } from '../../errors.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
-import { assertMember, isModerator, requireMember, type RoomAccess } from '../rooms/rooms.access.js';
+import {
+  assertMember,
+  isModerator,
+  requireMember,
+  type RoomAccess,
+} from '../rooms/rooms.access.js';
 import * as roomsRepo from '../rooms/rooms.repo.js';
 import { parseSeqCursor } from './message-cursor.js';
 import type { MessageView, Tombstone } from './messages.presenter.js';
@@ -37,6 +42,12 @@ export interface ReadReceipt {
   readAt: string;
 }
 
+export const SYNC_PAGE = 100;
+
+export type SyncEntry =
+  | { room: string; messages: (MessageView | Tombstone)[]; hasMore: boolean }
+  | { room: string; error: { code: string; message: string } };
+
 export type SearchResult = MessageView & { snippet: string; rank: number };
 
 class DuplicateClientId extends Error {}
@@ -54,17 +65,24 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
   }
 
   /** A live message and the caller's membership of its room, with the room ACL applied. */
-  async function messageAccess(actor: Actor, id: string): Promise<RoomAccess & { message: MessageRow }> {
+  async function messageAccess(
+    actor: Actor,
+    id: string,
+  ): Promise<RoomAccess & { message: MessageRow }> {
     const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
     if (!message || message.deletedAt) throw notFound('Message');
-    const access = assertMember(await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId));
+    const access = assertMember(
+      await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId),
+    );
     return { ...access, message };
   }
 
   async function validateReply(roomId: string, replyTo: string): Promise<void> {
     const parent = isId(replyTo) ? await repo.findMessageById(db, replyTo) : undefined;
     if (!parent || parent.deletedAt || parent.roomId !== roomId) {
-      throw validationError('Invalid reply', [{ path: 'replyTo', message: 'must be a message in the same room' }]);
+      throw validationError('Invalid reply', [
+        { path: 'replyTo', message: 'must be a message in the same room' },
+      ]);
     }
   }
 
@@ -73,7 +91,11 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
      * Sends a message: the one path for REST and sockets. Seq is allocated in the insert's transaction
      * (gapless per room); a clientId already used by this sender returns the first message instead.
      */
-    async send(actor: Actor, input: SendMessageInput, type: MessageRow['type'] = 'text'): Promise<SendResult> {
+    async send(
+      actor: Actor,
+      input: SendMessageInput,
+      type: MessageRow['type'] = 'text',
+    ): Promise<SendResult> {
       const { room } = await requireMember(db, input.room, actor.userId);
       if (input.clientId) {
         const existing = await repo.findByClientId(db, actor.userId, input.clientId);
@@ -120,7 +142,12 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const records =
         after !== undefined
           ? await repo.listAfter(db, room.id, after, limit + 1)
-          : await repo.listBefore(db, room.id, query.before ? parseSeqCursor(query.before) : undefined, limit + 1);
+          : await repo.listBefore(
+              db,
+              room.id,
+              query.before ? parseSeqCursor(query.before) : undefined,
+              limit + 1,
+            );
       const hasMore = records.length > limit;
       const pageRecords = records.slice(0, limit);
       const last = pageRecords.at(-1);
@@ -157,14 +184,20 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     },
 
     /** Toggles my reaction with this emoji and returns the message's reactions. */
-    async react(actor: Actor, id: string, emoji: string): Promise<{ messageId: string; room: string; reactions: ReactionGroup[] }> {
+    async react(
+      actor: Actor,
+      id: string,
+      emoji: string,
+    ): Promise<{ messageId: string; room: string; reactions: ReactionGroup[] }> {
       const { message, room } = await messageAccess(actor, id);
       await db.transaction(async (tx) => {
         if (!(await repo.lockLiveMessage(tx, message.id))) throw notFound('Message');
         if (await repo.removeReaction(tx, message.id, actor.userId, emoji)) return;
         const { distinct, hasEmoji } = await repo.distinctEmojiCount(tx, message.id, emoji);
         if (!hasEmoji && distinct >= MAX_DISTINCT_REACTIONS) {
-          throw conflict(`A message can have at most ${MAX_DISTINCT_REACTIONS} different reactions`);
+          throw conflict(
+            `A message can have at most ${MAX_DISTINCT_REACTIONS} different reactions`,
+          );
         }
         await repo.addReaction(tx, message.id, actor.userId, emoji);
       });
@@ -191,19 +224,57 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       return receipt;
     },
 
+    /**
+     * What a reconnecting client missed: per room, messages with seq > after, oldest first, tombstones
+     * included, at most SYNC_PAGE a room. A room the caller cannot read answers with its error code.
+     */
+    async sync(actor: Actor, requests: { room: string; after: number }[]): Promise<SyncEntry[]> {
+      return Promise.all(
+        requests.map(async ({ room: ref, after }): Promise<SyncEntry> => {
+          try {
+            const { room } = await requireMember(db, ref, actor.userId);
+            const records = await repo.listAfter(db, room.id, after, SYNC_PAGE + 1);
+            const page = records.slice(0, SYNC_PAGE);
+            return {
+              room: ref,
+              messages: await hydrate(db, page, loadFiles),
+              hasMore: records.length > SYNC_PAGE,
+            };
+          } catch (err) {
+            const appError = toAppError(err);
+            if (appError.status >= 500) throw err;
+            return { room: ref, error: { code: appError.code, message: appError.message } };
+          }
+        }),
+      );
+    },
+
     /** Full-text search over the rooms I am a member of, best matches first. */
     async search(
       actor: Actor,
       query: { q: string; room?: string; limit: number; cursor?: string },
     ): Promise<{ items: SearchResult[]; page: PageInfo }> {
-      const roomId = query.room ? (await requireMember(db, query.room, actor.userId)).room.id : undefined;
+      const roomId = query.room
+        ? (await requireMember(db, query.room, actor.userId)).room.id
+        : undefined;
       const tsquery = toPrefixTsquery(query.q);
       const offset = query.cursor ? Number(decodeCursor('o', query.cursor)) : 0;
-      if (!Number.isSafeInteger(offset) || offset < 0 || offset > 10_000) throw validationError('Invalid cursor');
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > 10_000)
+        throw validationError('Invalid cursor');
       if (!tsquery) return { items: [], page: { nextCursor: null, limit: query.limit } };
-      const hits = await repo.searchMessages(db, { userId: actor.userId, tsquery, roomId, offset, limit: query.limit + 1 });
+      const hits = await repo.searchMessages(db, {
+        userId: actor.userId,
+        tsquery,
+        roomId,
+        offset,
+        limit: query.limit + 1,
+      });
       const pageHits = hits.slice(0, query.limit);
-      const views = await loadMessageViews(db, pageHits.map((h) => h.id), loadFiles);
+      const views = await loadMessageViews(
+        db,
+        pageHits.map((h) => h.id),
+        loadFiles,
+      );
       const items: SearchResult[] = [];
       for (const hit of pageHits) {
         const view = views.get(hit.id);
@@ -211,7 +282,10 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       }
       return {
         items,
-        page: { nextCursor: hits.length > query.limit ? encodeCursor('o', offset + query.limit) : null, limit: query.limit },
+        page: {
+          nextCursor: hits.length > query.limit ? encodeCursor('o', offset + query.limit) : null,
+          limit: query.limit,
+        },
       };
     },
   };

@@ -1,5 +1,11 @@
 import type { Executor } from '../../db/client.js';
-import { toMessageView, toTombstone, type FileView, type MessageView, type Tombstone } from './messages.presenter.js';
+import {
+  toMessageView,
+  toTombstone,
+  type FileView,
+  type MessageView,
+  type Tombstone,
+} from './messages.presenter.js';
 import * as messagesRepo from './messages.repo.js';
 import type { MessageRecord } from './messages.repo.js';
 
@@ -29,7 +35,11 @@ export async function hydrate(
 }
 
 /** Live messages only, in the order of the given ids (missing or deleted ones are left out). */
-export async function loadMessageViews(db: Executor, ids: string[], loadFiles: FileViewLoader): Promise<Map<string, MessageView>> {
+export async function loadMessageViews(
+  db: Executor,
+  ids: string[],
+  loadFiles: FileViewLoader,
+): Promise<Map<string, MessageView>> {
   const records = await messagesRepo.findMessageRecords(db, ids);
   const views = await hydrate(db, records, loadFiles);
   const byId = new Map<string, MessageView>();

@@ -12,7 +12,13 @@ export function toPrefixTsquery(text: string): string | null {
   return words.map((w) => `${w}:*`).join(' & ');
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes the snippet for HTML, then turns the \u0001/\u0002 hit markers into <mark> tags. */
 export function snippetToHtml(raw: string): string {

@@ -12,12 +12,18 @@ export interface RoomAccess {
  * The room, if the user is a member. A non-member learns nothing about a private or direct room
  * (NOT_FOUND) and is told to join a public one first (FORBIDDEN).
  */
-export async function requireMember(db: Executor, roomRef: string, userId: string): Promise<RoomAccess> {
+export async function requireMember(
+  db: Executor,
+  roomRef: string,
+  userId: string,
+): Promise<RoomAccess> {
   const found = await roomsRepo.findRoomWithMembership(db, roomRef, userId);
   return assertMember(found);
 }
 
-export function assertMember(found: { room: RoomRow; member: RoomMemberRow | null } | undefined): RoomAccess {
+export function assertMember(
+  found: { room: RoomRow; member: RoomMemberRow | null } | undefined,
+): RoomAccess {
   if (!found) throw notFound('Room');
   if (!found.member) {
     if (found.room.type === 'public') throw forbidden('Join this room first');

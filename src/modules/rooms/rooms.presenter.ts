@@ -58,5 +58,10 @@ export interface MemberView {
 }
 
 export function toMemberView(member: RoomMemberRow, user: UserRow): MemberView {
-  return { user: toPublicUser(user), role: member.role, joinedAt: member.joinedAt.toISOString(), lastReadSeq: member.lastReadSeq };
+  return {
+    user: toPublicUser(user),
+    role: member.role,
+    joinedAt: member.joinedAt.toISOString(),
+    lastReadSeq: member.lastReadSeq,
+  };
 }

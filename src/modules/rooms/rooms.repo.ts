@@ -1,7 +1,15 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
-import { roomMembers, rooms, users, type RoomMemberRow, type RoomRole, type RoomRow, type UserRow } from '../../db/schema/index.js';
+import {
+  roomMembers,
+  rooms,
+  users,
+  type RoomMemberRow,
+  type RoomRole,
+  type RoomRow,
+  type UserRow,
+} from '../../db/schema/index.js';
 
 /** A room by id or by slug. */
 export async function findRoomByRef(db: Executor, ref: string): Promise<RoomRow | undefined> {
@@ -13,7 +21,11 @@ export async function findRoomByRef(db: Executor, ref: string): Promise<RoomRow 
   return row;
 }
 
-export async function findMembership(db: Executor, roomId: string, userId: string): Promise<RoomMemberRow | undefined> {
+export async function findMembership(
+  db: Executor,
+  roomId: string,
+  userId: string,
+): Promise<RoomMemberRow | undefined> {
   const [row] = await db
     .select()
     .from(roomMembers)
@@ -39,13 +51,23 @@ export async function findRoomWithMembership(
 
 export async function insertRoom(
   db: Executor,
-  values: { slug: string; name: string; type: RoomRow['type']; description?: string | null; createdBy?: string | null; directKey?: string | null },
+  values: {
+    slug: string;
+    name: string;
+    type: RoomRow['type'];
+    description?: string | null;
+    createdBy?: string | null;
+    directKey?: string | null;
+  },
 ): Promise<RoomRow | undefined> {
   const [row] = await db.insert(rooms).values(values).onConflictDoNothing().returning();
   return row;
 }
 
-export async function findRoomByDirectKey(db: Executor, directKey: string): Promise<RoomRow | undefined> {
+export async function findRoomByDirectKey(
+  db: Executor,
+  directKey: string,
+): Promise<RoomRow | undefined> {
   const [row] = await db.select().from(rooms).where(eq(rooms.directKey, directKey)).limit(1);
   return row;
 }
@@ -55,7 +77,11 @@ export async function updateRoom(
   id: string,
   patch: { name?: string; description?: string | null },
 ): Promise<RoomRow | undefined> {
-  const [row] = await db.update(rooms).set({ ...patch, updatedAt: new Date() }).where(eq(rooms.id, id)).returning();
+  const [row] = await db
+    .update(rooms)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(eq(rooms.id, id))
+    .returning();
   return row;
 }
 
@@ -68,7 +94,12 @@ export async function deleteRoom(db: Executor, id: string): Promise<boolean> {
  * Adds a member (no-op when already one) and keeps member_count in step, in one statement.
  * New members start with everything already sent marked as read.
  */
-export async function addMember(db: Executor, roomId: string, userId: string, role: RoomRole): Promise<boolean> {
+export async function addMember(
+  db: Executor,
+  roomId: string,
+  userId: string,
+  role: RoomRole,
+): Promise<boolean> {
   const rows = await queryRows<{ added: boolean }>(
     db,
     sql`with ins as (
@@ -98,7 +129,12 @@ export async function removeMember(db: Executor, roomId: string, userId: string)
   return rows[0]?.removed ?? false;
 }
 
-export async function setMemberRole(db: Executor, roomId: string, userId: string, role: RoomRole): Promise<RoomMemberRow | undefined> {
+export async function setMemberRole(
+  db: Executor,
+  roomId: string,
+  userId: string,
+  role: RoomRole,
+): Promise<RoomMemberRow | undefined> {
   const [row] = await db
     .update(roomMembers)
     .set({ role })
@@ -108,7 +144,10 @@ export async function setMemberRole(db: Executor, roomId: string, userId: string
 }
 
 /** The longest-standing admin, else the longest-standing member: who inherits a room its owner leaves. */
-export async function findSuccessor(db: Executor, roomId: string): Promise<RoomMemberRow | undefined> {
+export async function findSuccessor(
+  db: Executor,
+  roomId: string,
+): Promise<RoomMemberRow | undefined> {
   const [row] = await db
     .select()
     .from(roomMembers)
@@ -141,7 +180,10 @@ export async function listMembers(
       and(
         eq(roomMembers.roomId, roomId),
         after
-          ? or(gt(roleRank, after.rank), and(eq(roleRank, after.rank), gt(lowerUsername, after.username)))
+          ? or(
+              gt(roleRank, after.rank),
+              and(eq(roleRank, after.rank), gt(lowerUsername, after.username)),
+            )
           : undefined,
       ),
     )
@@ -164,8 +206,12 @@ export async function listPublicRooms(
     .where(
       and(
         eq(rooms.type, 'public'),
-        params.q ? sql`${lowerName} like ${`${params.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`}` : undefined,
-        after ? or(gt(lowerName, after.name), and(eq(lowerName, after.name), gt(rooms.id, after.id))) : undefined,
+        params.q
+          ? sql`${lowerName} like ${`${params.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`
+          : undefined,
+        after
+          ? or(gt(lowerName, after.name), and(eq(lowerName, after.name), gt(rooms.id, after.id)))
+          : undefined,
       ),
     )
     .orderBy(asc(lowerName), asc(rooms.id))
@@ -174,12 +220,18 @@ export async function listPublicRooms(
 
 /** Ids of the rooms a user belongs to (socket subscriptions, search scope). */
 export async function listRoomIdsOfUser(db: Executor, userId: string): Promise<string[]> {
-  const rows = await db.select({ roomId: roomMembers.roomId }).from(roomMembers).where(eq(roomMembers.userId, userId));
+  const rows = await db
+    .select({ roomId: roomMembers.roomId })
+    .from(roomMembers)
+    .where(eq(roomMembers.userId, userId));
   return rows.map((r) => r.roomId);
 }
 
 /** Users of a direct room, for naming it after the other person. */
-export async function listDirectPeers(db: Executor, roomIds: string[]): Promise<{ roomId: string; user: UserRow }[]> {
+export async function listDirectPeers(
+  db: Executor,
+  roomIds: string[],
+): Promise<{ roomId: string; user: UserRow }[]> {
   if (roomIds.length === 0) return [];
   return db
     .select({ roomId: roomMembers.roomId, user: users })
@@ -226,16 +278,29 @@ export async function listMyRooms(
     .where(
       and(
         eq(roomMembers.userId, userId),
-        before ? or(lt(activity, before.activityAt), and(eq(activity, before.activityAt), lt(rooms.id, before.id))) : undefined,
+        before
+          ? or(
+              lt(activity, before.activityAt),
+              and(eq(activity, before.activityAt), lt(rooms.id, before.id)),
+            )
+          : undefined,
       ),
     )
     .orderBy(desc(activity), desc(rooms.id))
     .limit(params.limit);
-  return rows.map((r) => ({ ...r, activityAt: new Date(r.activityAt), unreadCount: Number(r.unreadCount) }));
+  return rows.map((r) => ({
+    ...r,
+    activityAt: new Date(r.activityAt),
+    unreadCount: Number(r.unreadCount),
+  }));
 }
 
 /** Unread count of one membership, computed the same way as in listMyRooms. */
-export async function unreadCountOf(db: Executor, roomId: string, userId: string): Promise<{ unread: number; lastMessageId: string | null }> {
+export async function unreadCountOf(
+  db: Executor,
+  roomId: string,
+  userId: string,
+): Promise<{ unread: number; lastMessageId: string | null }> {
   const rows = await queryRows<{ unread: number; last_message_id: string | null }>(
     db,
     sql`select greatest(0, r.last_seq - rm.last_read_seq - (

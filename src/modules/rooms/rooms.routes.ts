@@ -22,7 +22,10 @@ export function roomsRoutes(deps: { rooms: RoomsService }): Router {
 
   router.get('/', async (req, res) => {
     const q = parseInput(pageQuery, req.query, 'query');
-    const result = await rooms.listMine(actorOf(req), { limit: q.limit, cursor: q.cursor ?? q.before });
+    const result = await rooms.listMine(actorOf(req), {
+      limit: q.limit,
+      cursor: q.cursor ?? q.before,
+    });
     sendPage(res, result.items, result.page);
   });
 
@@ -33,7 +36,11 @@ export function roomsRoutes(deps: { rooms: RoomsService }): Router {
 
   router.get('/public', async (req, res) => {
     const q = parseInput(publicRoomsQuery, req.query, 'query');
-    const result = await rooms.listPublic(actorOf(req), { q: q.q, limit: q.limit, cursor: q.cursor ?? q.before });
+    const result = await rooms.listPublic(actorOf(req), {
+      q: q.q,
+      limit: q.limit,
+      cursor: q.cursor ?? q.before,
+    });
     sendPage(res, result.items, result.page);
   });
 
@@ -72,7 +79,10 @@ export function roomsRoutes(deps: { rooms: RoomsService }): Router {
   router.get('/:id/members', async (req, res) => {
     const { id } = parseInput(roomParams, req.params, 'room');
     const q = parseInput(pageQuery, req.query, 'query');
-    const result = await rooms.listMembers(actorOf(req), id, { limit: q.limit, cursor: q.cursor ?? q.before });
+    const result = await rooms.listMembers(actorOf(req), id, {
+      limit: q.limit,
+      cursor: q.cursor ?? q.before,
+    });
     sendPage(res, result.items, result.page);
   });
 

@@ -1,20 +1,19 @@
 import { z } from 'zod';
 import { ROOM_ROLES } from '../../db/schema/index.js';
-
-const CONTROL_CHARS = /[\u0000-\u001F\u007F]/;
+import { isPrintableLine, isPrintableText } from '../../http/text.js';
 
 const roomName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(80, 'must be at most 80 characters')
-  .refine((s) => !CONTROL_CHARS.test(s), 'must be one line of printable text');
+  .refine(isPrintableLine, 'must be one line of printable text');
 
 const description = z
   .string()
   .trim()
   .max(500, 'must be at most 500 characters')
-  .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'must be printable text')
+  .refine(isPrintableText, 'must be printable text')
   .transform((s) => (s === '' ? null : s));
 
 export const createRoomBody = z.strictObject({
@@ -30,7 +29,10 @@ export const updateRoomBody = z
   });
 
 export const roomParams = z.object({ id: z.string().trim().min(1).max(100) });
-export const memberParams = z.object({ id: z.string().trim().min(1).max(100), userId: z.string().max(100) });
+export const memberParams = z.object({
+  id: z.string().trim().min(1).max(100),
+  userId: z.string().max(100),
+});
 export const addMemberBody = z.strictObject({ userId: z.string().min(1).max(100) });
 export const setRoleBody = z.strictObject({ role: z.enum(ROOM_ROLES) });
 export const directBody = z.strictObject({ userId: z.string().min(1).max(100) });

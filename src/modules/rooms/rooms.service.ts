@@ -33,7 +33,10 @@ const isPair = (v: unknown): v is [string, string] =>
 const isRankPair = (v: unknown): v is [number, string] =>
   Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string';
 
-export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileViewLoader; onRoomDeleted?: (room: RoomRow) => Promise<void> } = {}) {
+export function createRoomsService(
+  ctx: AppContext,
+  hooks: { loadFiles?: FileViewLoader; onRoomDeleted?: (room: RoomRow) => Promise<void> } = {},
+) {
   const { db, broadcaster } = ctx;
   const loadFiles = hooks.loadFiles ?? noFiles;
 
@@ -49,9 +52,13 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
   /** One room as the caller sees it, with unread count and last message. */
   async function roomViewFor(userId: string, room: RoomRow): Promise<RoomView> {
     const member = (await repo.findMembership(db, room.id, userId)) ?? null;
-    const { unread, lastMessageId } = member ? await repo.unreadCountOf(db, room.id, userId) : { unread: 0, lastMessageId: null };
+    const { unread, lastMessageId } = member
+      ? await repo.unreadCountOf(db, room.id, userId)
+      : { unread: 0, lastMessageId: null };
     const [views, peers] = await Promise.all([
-      member && lastMessageId ? loadMessageViews(db, [lastMessageId], loadFiles) : Promise.resolve(new Map()),
+      member && lastMessageId
+        ? loadMessageViews(db, [lastMessageId], loadFiles)
+        : Promise.resolve(new Map()),
       peersOf(userId, [room]),
     ]);
     return toRoomView(room, {
@@ -62,7 +69,10 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
     });
   }
 
-  async function insertWithFreeSlug(values: Omit<Parameters<typeof repo.insertRoom>[1], 'slug'> & { slug: string }, tx = db): Promise<RoomRow> {
+  async function insertWithFreeSlug(
+    values: Omit<Parameters<typeof repo.insertRoom>[1], 'slug'> & { slug: string },
+    tx = db,
+  ): Promise<RoomRow> {
     let slug = values.slug;
     for (let attempt = 0; attempt < 6; attempt += 1) {
       const room = await repo.insertRoom(tx, { ...values, slug });
@@ -73,7 +83,10 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
   }
 
   async function announceJoin(roomId: string, userId: string): Promise<MemberView | undefined> {
-    const [member, user] = await Promise.all([repo.findMembership(db, roomId, userId), usersRepo.findUserById(db, userId)]);
+    const [member, user] = await Promise.all([
+      repo.findMembership(db, roomId, userId),
+      usersRepo.findUserById(db, userId),
+    ]);
     if (!member || !user) return undefined;
     const view = toMemberView(member, user);
     broadcaster.toRoom(roomId, 'member-joined', { room: roomId, user: view.user, role: view.role });
@@ -89,7 +102,8 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
       if (!(await repo.removeMember(tx, room.id, userId))) throw notFound('Member');
       if (wasOwner) {
         const successor = await repo.findSuccessor(tx, room.id);
-        if (successor && successor.role !== 'owner') await repo.setMemberRole(tx, room.id, successor.userId, 'owner');
+        if (successor && successor.role !== 'owner')
+          await repo.setMemberRole(tx, room.id, successor.userId, 'owner');
       }
     });
     // Unsubscribe first, so the user's sockets do not receive the room's events from now on.
@@ -100,17 +114,25 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
 
   return {
     /** The rooms I am in, most recently active first, with unread counts and last message. */
-    async listMine(actor: Actor, params: { limit: number; cursor?: string }): Promise<{ items: RoomView[]; page: PageInfo }> {
+    async listMine(
+      actor: Actor,
+      params: { limit: number; cursor?: string },
+    ): Promise<{ items: RoomView[]; page: PageInfo }> {
       const before = params.cursor ? parseJsonCursor('r', params.cursor, isPair) : undefined;
       const rows = await repo.listMyRooms(db, actor.userId, {
         before: before ? { activityAt: new Date(before[0]), id: before[1] } : undefined,
         limit: params.limit + 1,
       });
       const pageRows = rows.slice(0, params.limit);
-      const lastIds = pageRows.map((r) => r.lastMessageId).filter((id): id is string => id !== null);
+      const lastIds = pageRows
+        .map((r) => r.lastMessageId)
+        .filter((id): id is string => id !== null);
       const [views, peers] = await Promise.all([
         loadMessageViews(db, lastIds, loadFiles),
-        peersOf(actor.userId, pageRows.map((r) => r.room)),
+        peersOf(
+          actor.userId,
+          pageRows.map((r) => r.room),
+        ),
       ]);
       const items = pageRows.map((r) =>
         toRoomView(r.room, {
@@ -122,12 +144,17 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
       );
       const last = pageRows.at(-1);
       const nextCursor =
-        rows.length > params.limit && last ? encodeCursor('r', JSON.stringify([last.activityAt.toISOString(), last.room.id])) : null;
+        rows.length > params.limit && last
+          ? encodeCursor('r', JSON.stringify([last.activityAt.toISOString(), last.room.id]))
+          : null;
       return { items, page: { nextCursor, limit: params.limit } };
     },
 
     /** Public rooms anyone may join, by name. */
-    async listPublic(actor: Actor, params: { q?: string; limit: number; cursor?: string }): Promise<{ items: RoomView[]; page: PageInfo }> {
+    async listPublic(
+      actor: Actor,
+      params: { q?: string; limit: number; cursor?: string },
+    ): Promise<{ items: RoomView[]; page: PageInfo }> {
       const after = params.cursor ? parseJsonCursor('p', params.cursor, isPair) : undefined;
       const rows = await repo.listPublicRooms(db, {
         q: params.q || undefined,
@@ -135,9 +162,18 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
         limit: params.limit + 1,
       });
       const pageRows = rows.slice(0, params.limit);
-      const items = await Promise.all(pageRows.map(async (room) => toRoomView(room, { member: (await repo.findMembership(db, room.id, actor.userId)) ?? null })));
+      const items = await Promise.all(
+        pageRows.map(async (room) =>
+          toRoomView(room, {
+            member: (await repo.findMembership(db, room.id, actor.userId)) ?? null,
+          }),
+        ),
+      );
       const last = pageRows.at(-1);
-      const nextCursor = rows.length > params.limit && last ? encodeCursor('p', JSON.stringify([last.name.toLowerCase(), last.id])) : null;
+      const nextCursor =
+        rows.length > params.limit && last
+          ? encodeCursor('p', JSON.stringify([last.name.toLowerCase(), last.id]))
+          : null;
       return { items, page: { nextCursor, limit: params.limit } };
     },
 
@@ -149,10 +185,19 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
     },
 
     /** Creates a public or private room owned by the caller. */
-    async create(actor: Actor, input: { name: string; type: 'public' | 'private'; description?: string | null }): Promise<RoomView> {
+    async create(
+      actor: Actor,
+      input: { name: string; type: 'public' | 'private'; description?: string | null },
+    ): Promise<RoomView> {
       const room = await db.transaction(async (tx) => {
         const created = await insertWithFreeSlug(
-          { slug: slugify(input.name), name: input.name, type: input.type, description: input.description ?? null, createdBy: actor.userId },
+          {
+            slug: slugify(input.name),
+            name: input.name,
+            type: input.type,
+            description: input.description ?? null,
+            createdBy: actor.userId,
+          },
           tx,
         );
         await repo.addMember(tx, created.id, actor.userId, 'owner');
@@ -163,13 +208,21 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
     },
 
     /** Renames or re-describes a room: owner or admin. */
-    async update(actor: Actor, ref: string, patch: { name?: string; description?: string | null }): Promise<RoomView> {
+    async update(
+      actor: Actor,
+      ref: string,
+      patch: { name?: string; description?: string | null },
+    ): Promise<RoomView> {
       const access = await accessFor(actor, ref);
       requireModerator(access, 'change this room');
       const room = await repo.updateRoom(db, access.room.id, patch);
       if (!room) throw notFound('Room');
       const view = await roomViewFor(actor.userId, room);
-      broadcaster.toRoom(room.id, 'room-updated', { room: room.id, name: room.name, description: room.description });
+      broadcaster.toRoom(room.id, 'room-updated', {
+        room: room.id,
+        name: room.name,
+        description: room.description,
+      });
       return view;
     },
 
@@ -208,7 +261,11 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
     },
 
     /** Members of a room I belong to: owners, admins, then members, alphabetical. */
-    async listMembers(actor: Actor, ref: string, params: { limit: number; cursor?: string }): Promise<{ items: MemberView[]; page: PageInfo }> {
+    async listMembers(
+      actor: Actor,
+      ref: string,
+      params: { limit: number; cursor?: string },
+    ): Promise<{ items: MemberView[]; page: PageInfo }> {
       const { room } = await accessFor(actor, ref);
       const after = params.cursor ? parseJsonCursor('m', params.cursor, isRankPair) : undefined;
       const rows = await repo.listMembers(db, room.id, {
@@ -219,13 +276,23 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
       const last = pageRows.at(-1);
       const nextCursor =
         rows.length > params.limit && last
-          ? encodeCursor('m', JSON.stringify([ROLE_RANK[last.member.role], last.user.username.toLowerCase()]))
+          ? encodeCursor(
+              'm',
+              JSON.stringify([ROLE_RANK[last.member.role], last.user.username.toLowerCase()]),
+            )
           : null;
-      return { items: pageRows.map((r) => toMemberView(r.member, r.user)), page: { nextCursor, limit: params.limit } };
+      return {
+        items: pageRows.map((r) => toMemberView(r.member, r.user)),
+        page: { nextCursor, limit: params.limit },
+      };
     },
 
     /** Adds a user to a room: an owner or admin invites. Returns whether they were added now. */
-    async addMember(actor: Actor, ref: string, userId: string): Promise<{ member: MemberView; added: boolean }> {
+    async addMember(
+      actor: Actor,
+      ref: string,
+      userId: string,
+    ): Promise<{ member: MemberView; added: boolean }> {
       const access = await accessFor(actor, ref);
       requireModerator(access, 'add members');
       const user = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
@@ -238,7 +305,12 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
       const member = await repo.findMembership(db, access.room.id, user.id);
       if (!member) throw notFound('Member');
       const view = toMemberView(member, user);
-      if (added) broadcaster.toRoom(access.room.id, 'member-joined', { room: access.room.id, user: view.user, role: view.role });
+      if (added)
+        broadcaster.toRoom(access.room.id, 'member-joined', {
+          room: access.room.id,
+          user: view.user,
+          role: view.role,
+        });
       return { member: view, added };
     },
 
@@ -246,7 +318,11 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
      * Removes a member. Removing oneself is leaving; otherwise the owner may remove anyone and an admin
      * only plain members. Their sockets stop receiving the room at once.
      */
-    async removeMember(actor: Actor, ref: string, userId: string): Promise<{ room: string; userId: string; removed: true }> {
+    async removeMember(
+      actor: Actor,
+      ref: string,
+      userId: string,
+    ): Promise<{ room: string; userId: string; removed: true }> {
       const access = await accessFor(actor, ref);
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be changed');
       if (userId === actor.userId) {
@@ -254,9 +330,12 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
         return { room: access.room.id, userId, removed: true };
       }
       requireModerator(access, 'remove members');
-      const target = isId(userId) ? await repo.findMembership(db, access.room.id, userId) : undefined;
+      const target = isId(userId)
+        ? await repo.findMembership(db, access.room.id, userId)
+        : undefined;
       if (!target) throw notFound('Member');
-      if (access.member.role === 'admin' && target.role !== 'member') throw forbidden('An admin can remove only members');
+      if (access.member.role === 'admin' && target.role !== 'member')
+        throw forbidden('An admin can remove only members');
       await leaveRoom(access.room, userId, false);
       return { room: access.room.id, userId, removed: true };
     },
@@ -266,8 +345,11 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
       const access = await accessFor(actor, ref);
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be changed');
       if (access.member.role !== 'owner') throw forbidden('Only the owner can change roles');
-      if (userId === actor.userId) throw validationError('Hand the room over by making another member owner');
-      const target = isId(userId) ? await repo.findMembership(db, access.room.id, userId) : undefined;
+      if (userId === actor.userId)
+        throw validationError('Hand the room over by making another member owner');
+      const target = isId(userId)
+        ? await repo.findMembership(db, access.room.id, userId)
+        : undefined;
       if (!target) throw notFound('Member');
       await db.transaction(async (tx) => {
         await repo.setMemberRole(tx, access.room.id, userId, role);
@@ -276,18 +358,30 @@ export function createRoomsService(ctx: AppContext, hooks: { loadFiles?: FileVie
       const member = (await repo.findMembership(db, access.room.id, userId))!;
       const user = (await usersRepo.findUserById(db, userId))!;
       const view = toMemberView(member, user);
-      broadcaster.toRoom(access.room.id, 'member-updated', { room: access.room.id, userId, role: view.role });
+      broadcaster.toRoom(access.room.id, 'member-updated', {
+        room: access.room.id,
+        userId,
+        role: view.role,
+      });
       return view;
     },
 
     /** The one direct room of two users, created by whoever asks first. */
     async openDirect(actor: Actor, userId: string): Promise<{ room: RoomView; created: boolean }> {
-      if (userId === actor.userId) throw validationError('A direct room needs another user', [{ path: 'userId', message: 'must not be yourself' }]);
+      if (userId === actor.userId)
+        throw validationError('A direct room needs another user', [
+          { path: 'userId', message: 'must not be yourself' },
+        ]);
       const other = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
       if (!other) throw notFound('User');
       const directKey = [actor.userId, other.id].sort().join(':');
       const created = await db.transaction(async (tx) => {
-        const room = await repo.insertRoom(tx, { slug: `dm-${randomBytes(6).toString('hex')}`, name: 'Direct message', type: 'direct', directKey });
+        const room = await repo.insertRoom(tx, {
+          slug: `dm-${randomBytes(6).toString('hex')}`,
+          name: 'Direct message',
+          type: 'direct',
+          directKey,
+        });
         if (!room) return undefined;
         await repo.addMember(tx, room.id, actor.userId, 'member');
         await repo.addMember(tx, room.id, other.id, 'member');

@@ -16,7 +16,10 @@ export async function findUserById(db: Executor, id: string): Promise<UserRow | 
 }
 
 /** Case-insensitive lookup by email or username, served by the lower() unique indexes. */
-export async function findUserByLogin(db: Executor, identifier: string): Promise<UserRow | undefined> {
+export async function findUserByLogin(
+  db: Executor,
+  identifier: string,
+): Promise<UserRow | undefined> {
   const lowered = identifier.toLowerCase();
   const [row] = await db
     .select()
@@ -39,8 +42,16 @@ export async function updateUserProfile(
   return row;
 }
 
-export async function updateUserStatus(db: Executor, id: string, status: UserStatus): Promise<UserRow | undefined> {
-  const [row] = await db.update(users).set({ status, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+export async function updateUserStatus(
+  db: Executor,
+  id: string,
+  status: UserStatus,
+): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ status, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning();
   return row;
 }
 
@@ -49,7 +60,11 @@ export async function updateUserAvatar(
   id: string,
   avatar: { avatarUrl: string | null; avatarKey: string | null },
 ): Promise<UserRow | undefined> {
-  const [row] = await db.update(users).set({ ...avatar, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+  const [row] = await db
+    .update(users)
+    .set({ ...avatar, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning();
   return row;
 }
 
@@ -73,8 +88,13 @@ export async function searchUsers(
     .where(
       and(
         ne(users.id, params.excludeId),
-        or(sql`lower(${users.username}) like ${pattern}`, sql`lower(${users.displayName}) like ${pattern}`),
-        params.afterUsername ? gt(sql`lower(${users.username})`, params.afterUsername.toLowerCase()) : undefined,
+        or(
+          sql`lower(${users.username}) like ${pattern}`,
+          sql`lower(${users.displayName}) like ${pattern}`,
+        ),
+        params.afterUsername
+          ? gt(sql`lower(${users.username})`, params.afterUsername.toLowerCase())
+          : undefined,
       ),
     )
     .orderBy(asc(sql`lower(${users.username})`))
@@ -83,5 +103,8 @@ export async function searchUsers(
 
 export async function findUsersByIds(db: Executor, ids: string[]): Promise<UserRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(users).where(sql`${users.id} = any(${sql.param(ids)}::uuid[])`);
+  return db
+    .select()
+    .from(users)
+    .where(sql`${users.id} = any(${sql.param(ids)}::uuid[])`);
 }

@@ -3,12 +3,18 @@ import { actorOf } from '../../http/auth.js';
 import { sendData, sendPage } from '../../http/respond.js';
 import { parseInput } from '../../http/validate.js';
 import { searchUsersQuery, statusBody, updateProfileBody, userIdParams } from './users.schemas.js';
+import type { PresenceService } from './presence.service.js';
 import type { UsersService } from './users.service.js';
 
 /** Routes under /users; all of them need a signed-in caller (requireAuth is mounted in front). */
-export function usersRoutes(deps: { users: UsersService }): Router {
-  const { users } = deps;
+export function usersRoutes(deps: { users: UsersService; presence: PresenceService }): Router {
+  const { users, presence } = deps;
   const router = Router();
+
+  router.get('/online', async (req, res) => {
+    const online = await presence.onlineFor(actorOf(req));
+    sendPage(res, online, { nextCursor: null, limit: online.length });
+  });
 
   router.get('/profile', async (req, res) => {
     sendData(res, await users.getOwnProfile(actorOf(req)));
@@ -26,7 +32,10 @@ export function usersRoutes(deps: { users: UsersService }): Router {
 
   router.get('/search', async (req, res) => {
     const query = parseInput(searchUsersQuery, req.query, 'query');
-    const result = await users.search(actorOf(req), { ...query, cursor: query.cursor ?? query.before });
+    const result = await users.search(actorOf(req), {
+      ...query,
+      cursor: query.cursor ?? query.before,
+    });
     sendPage(res, result.users, result.page);
   });
 

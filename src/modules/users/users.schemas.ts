@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { USER_STATUSES } from '../../db/schema/index.js';
-
-/** Printable text: no control characters but newline and tab. */
-const noControlChars = (s: string) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s);
+import { isPrintableLine, isPrintableText } from '../../http/text.js';
 
 export const updateProfileBody = z
   .strictObject({
@@ -10,7 +8,7 @@ export const updateProfileBody = z
       .string()
       .trim()
       .max(50)
-      .refine((s) => !/[\n\t]/.test(s) && noControlChars(s), 'must be one line of printable text')
+      .refine(isPrintableLine, 'must be one line of printable text')
       .transform((s) => (s === '' ? null : s))
       .nullable()
       .optional(),
@@ -18,7 +16,7 @@ export const updateProfileBody = z
       .string()
       .trim()
       .max(500)
-      .refine(noControlChars, 'must be printable text')
+      .refine(isPrintableText, 'must be printable text')
       .transform((s) => (s === '' ? null : s))
       .nullable()
       .optional(),

@@ -9,7 +9,16 @@ import { toOwnUser, toPublicUser, type OwnUser, type PublicUser } from './users.
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
-export function createUsersService(ctx: AppContext, hooks: { onStatusChanged?: (userId: string, status: UserStatus) => Promise<void> } = {}) {
+export function createUsersService(
+  ctx: AppContext,
+  hooks: {
+    onStatusChanged?: (
+      user: { id: string; username: string },
+      previous: UserStatus,
+      status: UserStatus,
+    ) => Promise<void>;
+  } = {},
+) {
   const { db } = ctx;
 
   return {
@@ -27,7 +36,10 @@ export function createUsersService(ctx: AppContext, hooks: { onStatusChanged?: (
       return toPublicUser(user);
     },
 
-    async updateProfile(actor: Actor, patch: { displayName?: string | null; bio?: string | null }): Promise<OwnUser> {
+    async updateProfile(
+      actor: Actor,
+      patch: { displayName?: string | null; bio?: string | null },
+    ): Promise<OwnUser> {
       const user = await usersRepo.updateUserProfile(db, actor.userId, patch);
       if (!user) throw unauthorized('Session expired or revoked');
       return toOwnUser(user);
@@ -35,9 +47,10 @@ export function createUsersService(ctx: AppContext, hooks: { onStatusChanged?: (
 
     /** Stores the chosen status; connected users learn of it through `user-status-update`. */
     async setStatus(actor: Actor, status: UserStatus): Promise<OwnUser> {
+      const before = await usersRepo.findUserById(db, actor.userId);
       const user = await usersRepo.updateUserStatus(db, actor.userId, status);
-      if (!user) throw unauthorized('Session expired or revoked');
-      await hooks.onStatusChanged?.(user.id, status);
+      if (!before || !user) throw unauthorized('Session expired or revoked');
+      await hooks.onStatusChanged?.(user, before.status, status);
       return toOwnUser(user);
     },
 
@@ -58,7 +71,10 @@ export function createUsersService(ctx: AppContext, hooks: { onStatusChanged?: (
       const last = page.at(-1);
       return {
         users: page.map(toPublicUser),
-        page: { nextCursor: hasMore && last ? encodeCursor('u', last.username.toLowerCase()) : null, limit: params.limit },
+        page: {
+          nextCursor: hasMore && last ? encodeCursor('u', last.username.toLowerCase()) : null,
+          limit: params.limit,
+        },
       };
     },
   };

@@ -1,0 +1,86 @@
+import type { Actor, AppContext } from '../../context.js';
+import type { TypingStore } from '../../realtime/typing-store.js';
+import { requireMember } from './rooms.access.js';
+
+export type TypingService = ReturnType<typeof createTypingService>;
+
+/**
+ * Typing indicators. A `typing-start` holds for timeoutMs; without a new one, this node announces the
+ * stop itself, so a client that vanishes mid-sentence does not type forever.
+ */
+export function createTypingService(
+  ctx: AppContext,
+  deps: { store: TypingStore; timeoutMs: number },
+) {
+  const { db, broadcaster, log } = ctx;
+  const { store, timeoutMs } = deps;
+  const timers = new Map<string, { timer: NodeJS.Timeout; actor: Actor; roomId: string }>();
+  const key = (roomId: string, userId: string) => `${roomId}:${userId}`;
+
+  function emit(actor: Actor, roomId: string, isTyping: boolean): void {
+    broadcaster.toRoomExceptUser(roomId, actor.userId, 'user-typing', {
+      room: roomId,
+      userId: actor.userId,
+      username: actor.username,
+      isTyping,
+    });
+  }
+
+  async function stopIn(actor: Actor, roomId: string): Promise<void> {
+    const k = key(roomId, actor.userId);
+    clearTimeout(timers.get(k)?.timer);
+    timers.delete(k);
+    if (await store.stop(roomId, actor.userId)) emit(actor, roomId, false);
+  }
+
+  /** Resolves a room the user may type in; `subscribed` skips the database for rooms the socket already follows. */
+  async function roomIdFor(
+    actor: Actor,
+    roomRef: string,
+    subscribed: (roomId: string) => boolean,
+  ): Promise<string> {
+    if (subscribed(roomRef)) return roomRef;
+    return (await requireMember(db, roomRef, actor.userId)).room.id;
+  }
+
+  return {
+    async start(
+      actor: Actor,
+      roomRef: string,
+      subscribed: (roomId: string) => boolean,
+    ): Promise<{ room: string }> {
+      const roomId = await roomIdFor(actor, roomRef, subscribed);
+      const k = key(roomId, actor.userId);
+      clearTimeout(timers.get(k)?.timer);
+      const timer = setTimeout(() => {
+        stopIn(actor, roomId).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
+      }, timeoutMs);
+      timer.unref();
+      timers.set(k, { timer, actor, roomId });
+      // Announce only the first start; repeats just extend the deadline.
+      if (await store.start(roomId, actor.userId, timeoutMs + 1000)) emit(actor, roomId, true);
+      return { room: roomId };
+    },
+
+    async stop(
+      actor: Actor,
+      roomRef: string,
+      subscribed: (roomId: string) => boolean,
+    ): Promise<{ room: string }> {
+      const roomId = await roomIdFor(actor, roomRef, subscribed);
+      await stopIn(actor, roomId);
+      return { room: roomId };
+    },
+
+    /** A socket closed: whatever its user was typing on this node stops. */
+    async stopAll(actor: Actor): Promise<void> {
+      const mine = [...timers.values()].filter((t) => t.actor.sessionId === actor.sessionId);
+      await Promise.all(mine.map((t) => stopIn(t.actor, t.roomId)));
+    },
+
+    close(): void {
+      for (const t of timers.values()) clearTimeout(t.timer);
+      timers.clear();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { sql } from 'drizzle-orm';
+import type { Actor, AppContext } from '../../context.js';
+import { queryRows } from '../../db/client.js';
+import type { UserStatus } from '../../db/schema/index.js';
+import type { PresenceStore } from '../../realtime/presence-store.js';
+import * as roomsRepo from '../rooms/rooms.repo.js';
+import * as usersRepo from './users.repo.js';
+
+export interface OnlineUser {
+  userId: string;
+  username: string;
+  status: UserStatus;
+}
+
+export type PresenceService = ReturnType<typeof createPresenceService>;
+
+/**
+ * Presence: being connected (any socket, any node), as opposed to `status`, which the user chooses.
+ * A user who chose `offline` is shown offline to others while connected.
+ */
+export function createPresenceService(
+  ctx: AppContext,
+  deps: { store: PresenceStore; graceMs: number },
+) {
+  const { db, log, broadcaster } = ctx;
+  const { store, graceMs } = deps;
+  const emitToRooms = broadcaster.toRooms.bind(broadcaster);
+  const pendingOffline = new Map<string, NodeJS.Timeout>();
+
+  async function announce(
+    userId: string,
+    event: 'user-online' | 'user-offline',
+    username?: string,
+  ): Promise<void> {
+    const user = username ? { username } : await usersRepo.findUserById(db, userId);
+    if (!user) return;
+    const roomIds = await roomsRepo.listRoomIdsOfUser(db, userId);
+    emitToRooms(roomIds, event, { userId, username: user.username });
+  }
+
+  async function settle(userId: string, username: string): Promise<void> {
+    pendingOffline.delete(userId);
+    if (await store.settleOffline(userId)) {
+      const user = await usersRepo.findUserById(db, userId);
+      // Someone who chose `offline` was never shown online, so there is nothing to take back.
+      if (user && user.status !== 'offline') await announce(userId, 'user-offline', username);
+    }
+  }
+
+  return {
+    store,
+
+    /** A socket connected: announces the user if this is their first connection anywhere. */
+    async socketConnected(actor: Actor, socketId: string): Promise<void> {
+      const cameOnline = await store.addSocket(actor.userId, socketId);
+      if (!cameOnline) return;
+      const user = await usersRepo.findUserById(db, actor.userId);
+      if (user && user.status !== 'offline')
+        await announce(actor.userId, 'user-online', user.username);
+    },
+
+    /** A socket closed: the user goes offline after a grace period if no other socket remains. */
+    async socketDisconnected(actor: Actor, socketId: string): Promise<void> {
+      await store.removeSocket(actor.userId, socketId);
+      clearTimeout(pendingOffline.get(actor.userId));
+      const timer = setTimeout(() => {
+        settle(actor.userId, actor.username).catch((err: unknown) =>
+          log.warn({ err, userId: actor.userId }, 'presence settle failed'),
+        );
+      }, graceMs);
+      timer.unref();
+      pendingOffline.set(actor.userId, timer);
+    },
+
+    /** Announces users whose node died (their sockets' expiry passed without a heartbeat). */
+    async sweep(): Promise<void> {
+      for (const userId of await store.sweepExpired()) await announce(userId, 'user-offline');
+    },
+
+    /** Users online now who share a room with the caller, the caller excluded; `offline` choosers hidden. */
+    async onlineFor(actor: Actor): Promise<OnlineUser[]> {
+      const ids = (await store.onlineUserIds()).filter((id) => id !== actor.userId);
+      if (ids.length === 0) return [];
+      return queryRows<OnlineUser>(
+        db,
+        sql`select u.id as "userId", u.username, u.status
+            from users u
+            where u.id = any(${sql.param(ids)}::uuid[])
+              and u.status <> 'offline'
+              and exists (
+                select 1 from room_members mine
+                join room_members theirs on theirs.room_id = mine.room_id
+                where mine.user_id = ${actor.userId} and theirs.user_id = u.id)
+            order by lower(u.username)`,
+      );
+    },
+
+    /** Tells everyone sharing a room with the user about a status they chose. */
+    async statusChanged(
+      userId: string,
+      username: string,
+      previous: UserStatus,
+      status: UserStatus,
+    ): Promise<void> {
+      const roomIds = await roomsRepo.listRoomIdsOfUser(db, userId);
+      emitToRooms(roomIds, 'user-status-update', { userId, status });
+      if (previous === status || !(await store.isOnline(userId))) return;
+      if (status === 'offline') emitToRooms(roomIds, 'user-offline', { userId, username });
+      else if (previous === 'offline') emitToRooms(roomIds, 'user-online', { userId, username });
+    },
+
+    stop(): void {
+      for (const timer of pendingOffline.values()) clearTimeout(timer);
+      pendingOffline.clear();
+    },
+  };
+}
