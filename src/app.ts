@@ -160,8 +160,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // `/api/...` is an alias of the current version: rewrite once, so each request passes one limiter.
   app.use((req, _res, next) => {
     if (
-      req.url === '/api' ||
-      (req.url.startsWith('/api/') && !/^\/api\/v1(\/|\?|$)/.test(req.url))
+      /^\/api(\/|\?|$)/i.test(req.url) &&
+      !/^\/api\/v1(\/|\?|$)/i.test(req.url)
     ) {
       req.url = `/api/v1${req.url.slice(4)}`;
     }

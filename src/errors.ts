@@ -65,8 +65,12 @@ function pgCode(err: unknown): string | undefined {
   return e.cause ? pgCode(e.cause) : undefined;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** Every message along the `cause` chain: drizzle wraps driver errors ("Failed query: …"). */
+function messagesOf(err: unknown, depth = 0): string {
+  if (depth > 5 || err === undefined || err === null) return '';
+  const own = err instanceof Error ? err.message : String(err);
+  const cause = typeof err === 'object' ? (err as { cause?: unknown }).cause : undefined;
+  return `${own}\n${messagesOf(cause, depth + 1)}`;
 }
 
 /**
@@ -86,7 +90,7 @@ export function toAppError(err: unknown): AppError {
       (UNAVAILABLE_SYSCALL_CODES.has(code) ||
         UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)))) ||
     /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
-      messageOf(err),
+      messagesOf(err),
     )
   ) {
     const e = serviceUnavailable('Database unavailable, please retry');

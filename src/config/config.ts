@@ -9,7 +9,11 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** A blank variable counts as unset, so `PORT=` falls back to the default rather than to 0. */
+const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const intFrom = (def: number, min = 0) =>
+  z.preprocess(blankAsUnset, z.coerce.number().int().min(min).default(def));
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])
@@ -68,7 +72,7 @@ const envSchema = z
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: booleanish,
     UPLOAD_DIR: z.string().default('./uploads'),
-    MAX_UPLOAD_MB: z.coerce.number().positive().max(1024).default(10),
+    MAX_UPLOAD_MB: z.preprocess(blankAsUnset, z.coerce.number().positive().max(1024).default(10)),
     CLAMAV_HOST: optionalString,
     CLAMAV_PORT: intFrom(3310, 1),
     LOG_LEVEL: z

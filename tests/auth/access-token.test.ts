@@ -59,6 +59,14 @@ describe('access tokens', () => {
     expect(res.body.data.id).toBe(alice.id);
   });
 
+  it('an issued access token lives for JWT_EXPIRES_IN, 15 minutes by default', async () => {
+    const res = await t.http
+      .post('/api/auth/login')
+      .send({ username: alice.username, password: alice.password });
+    const { iat, exp } = decodeJwt(res.body.data.accessToken);
+    expect(exp! - iat!).toBe(15 * 60);
+  });
+
   it('a token with one character of its signature changed gets 401', async () => {
     const [header, payload, signature] = alice.accessToken.split('.') as [string, string, string];
     // Change a character in the middle: the last one may only carry padding bits.

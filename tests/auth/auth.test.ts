@@ -29,7 +29,9 @@ describe('register and login', () => {
       .post('/api/auth/login')
       .send({ username: u.username.toUpperCase(), password: u.password });
     expect(login.status).toBe(200);
-    const me = await t.http.get('/api/auth/me').set('Authorization', `Bearer ${login.body.data.accessToken}`);
+    const me = await t.http
+      .get('/api/auth/me')
+      .set('Authorization', `Bearer ${login.body.data.accessToken}`);
     expect(me.status).toBe(200);
     expect(me.body.data).toMatchObject({ id: u.id, email: u.email });
   });

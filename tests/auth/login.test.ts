@@ -135,7 +135,9 @@ describe('GET /api/auth/me', () => {
   });
 
   it('the bearer scheme is accepted in any letter case', async () => {
-    const res = await t.http.get('/api/auth/me').set('Authorization', `bearer ${alice.accessToken}`);
+    const res = await t.http
+      .get('/api/auth/me')
+      .set('Authorization', `bearer ${alice.accessToken}`);
     expect(res.status).toBe(200);
   });
 

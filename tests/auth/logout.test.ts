@@ -109,9 +109,7 @@ describe('POST /api/auth/logout', () => {
 
   it('without an access token gets 401', async () => {
     const session = await login(t, alice);
-    const res = await t.http
-      .post('/api/auth/logout')
-      .send({ refreshToken: session.refreshToken });
+    const res = await t.http.post('/api/auth/logout').send({ refreshToken: session.refreshToken });
     expectError(res, 401, 'UNAUTHORIZED');
     // A refused logout revoked nothing.
     expect((await me(session)).status).toBe(200);

@@ -30,7 +30,9 @@ function failedLogin(app: TestApp) {
 }
 
 function goodLogin(app: TestApp) {
-  return app.http.post('/api/auth/login').send({ username: alice.username, password: alice.password });
+  return app.http
+    .post('/api/auth/login')
+    .send({ username: alice.username, password: alice.password });
 }
 
 describe('auth rate limit (AUTH_RATE_LIMIT_MAX=3)', () => {

@@ -20,7 +20,12 @@ function freshName(prefix = 'reg'): string {
 
 function validBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const username = freshName();
-  return { username, email: `${username}@example.com`, password: 'long enough password', ...overrides };
+  return {
+    username,
+    email: `${username}@example.com`,
+    password: 'long enough password',
+    ...overrides,
+  };
 }
 
 describe('POST /api/auth/register', () => {
@@ -77,6 +82,19 @@ describe('POST /api/auth/register', () => {
       expect(res.status, username).toBe(201);
       expect(res.body.data.user.username).toBe(username);
     }
+  });
+
+  it("keeps a password's surrounding spaces: logging in without them fails", async () => {
+    const body = validBody({ password: '  spaced password  ' });
+    expect((await t.http.post('/api/auth/register').send(body)).status).toBe(201);
+    const exact = await t.http
+      .post('/api/auth/login')
+      .send({ username: body.username, password: '  spaced password  ' });
+    expect(exact.status).toBe(200);
+    const trimmed = await t.http
+      .post('/api/auth/login')
+      .send({ username: body.username, password: 'spaced password' });
+    expectError(trimmed, 401, 'UNAUTHORIZED');
   });
 
   it('accepts passwords of exactly 8 and 128 characters', async () => {
@@ -154,6 +172,20 @@ describe('POST /api/auth/register', () => {
       expect(byName.status).toBe(409);
       expect(byEmail.status).toBe(409);
       expect(byName.body.error.message).toBe(byEmail.body.error.message);
+    });
+
+    it('two simultaneous registrations of one name in two letter cases: one 201, one 409', async () => {
+      const name = freshName('Race');
+      const [a, b] = await Promise.all(
+        [name, name.toLowerCase()].map((username) =>
+          t.http
+            .post('/api/auth/register')
+            .send(validBody({ username, email: `${freshName()}@x.io` })),
+        ),
+      );
+      expect([a!.status, b!.status].sort()).toEqual([201, 409]);
+      const rows = await t.ctx.db.select().from(users);
+      expect(rows.filter((r) => r.username.toLowerCase() === name.toLowerCase())).toHaveLength(1);
     });
 
     it('a refused duplicate leaves the first account untouched and able to log in', async () => {

@@ -223,8 +223,7 @@ export async function sendMessage(
     .post('/api/messages')
     .set(user.auth)
     .send({ room, content, ...extra });
-  if (res.status !== 201)
-    throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.data as TestMessage;
 }
 

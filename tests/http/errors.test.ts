@@ -93,6 +93,10 @@ describe('request bodies', () => {
     expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('a path with malformed percent-encoding gets 400, not 500', async () => {
+    expectError(await t.http.get('/api/users/%E0%A4%A').set(alice.auth), 400, 'VALIDATION_ERROR');
+  });
+
   it('a query parameter given twice gets 400, not 500', async () => {
     const res = await t.http.get('/api/users/search?q=a&q=b').set(alice.auth);
     expectError(res, 400, 'VALIDATION_ERROR');

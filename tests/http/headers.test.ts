@@ -5,7 +5,9 @@ import { createUser, type TestUser } from '../helpers/factories.js';
 let t: TestApp;
 let alice: TestUser;
 beforeAll(async () => {
-  t = await startTestApp({ env: { FRONTEND_URL: 'http://good.example, http://also-good.example/' } });
+  t = await startTestApp({
+    env: { FRONTEND_URL: 'http://good.example, http://also-good.example/' },
+  });
   alice = await createUser(t);
 });
 afterAll(async () => {
@@ -41,7 +43,10 @@ describe('headers on every response', () => {
     ['GET /health', (app) => app.http.get('/health')],
     ['GET /api/auth/me (200)', (app) => app.http.get('/api/auth/me').set(alice.auth)],
     ['GET /api/auth/me without token (401)', (app) => app.http.get('/api/auth/me')],
-    ['POST /api/auth/login with bad input (400)', (app) => app.http.post('/api/auth/login').send({})],
+    [
+      'POST /api/auth/login with bad input (400)',
+      (app) => app.http.post('/api/auth/login').send({}),
+    ],
     ['GET /nope (404)', (app) => app.http.get('/nope')],
     ['GET /api/v1/nope (404)', (app) => app.http.get('/api/v1/nope')],
     [
@@ -54,11 +59,14 @@ describe('headers on every response', () => {
     ],
   ];
 
-  it.each(requests)('%s has X-Content-Type-Options: nosniff and no X-Powered-By', async (_l, send) => {
-    const res = await send(t);
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers).not.toHaveProperty('x-powered-by');
-  });
+  it.each(requests)(
+    '%s has X-Content-Type-Options: nosniff and no X-Powered-By',
+    async (_l, send) => {
+      const res = await send(t);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers).not.toHaveProperty('x-powered-by');
+    },
+  );
 
   it.each(requests)('%s has an X-Request-Id', async (_l, send) => {
     const res = await send(t);
@@ -96,7 +104,10 @@ describe('X-Request-Id', () => {
 
 describe('CORS (FRONTEND_URL=http://good.example, http://also-good.example/)', () => {
   it('an allowed origin gets Access-Control-Allow-Origin for itself', async () => {
-    const res = await t.http.get('/api/auth/me').set(alice.auth).set('Origin', 'http://good.example');
+    const res = await t.http
+      .get('/api/auth/me')
+      .set(alice.auth)
+      .set('Origin', 'http://good.example');
     expect(res.status).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe('http://good.example');
   });
@@ -107,12 +118,19 @@ describe('CORS (FRONTEND_URL=http://good.example, http://also-good.example/)', (
   });
 
   it('another origin gets no Access-Control-Allow-Origin', async () => {
-    const res = await t.http.get('/api/auth/me').set(alice.auth).set('Origin', 'http://evil.example');
+    const res = await t.http
+      .get('/api/auth/me')
+      .set(alice.auth)
+      .set('Origin', 'http://evil.example');
     expect(res.headers).not.toHaveProperty('access-control-allow-origin');
   });
 
   it('a look-alike origin is not allowed', async () => {
-    for (const origin of ['http://good.example.evil.example', 'https://good.example', 'http://good.examplex']) {
+    for (const origin of [
+      'http://good.example.evil.example',
+      'https://good.example',
+      'http://good.examplex',
+    ]) {
       const res = await t.http.get('/health').set('Origin', origin);
       expect(res.headers, origin).not.toHaveProperty('access-control-allow-origin');
     }

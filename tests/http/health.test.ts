@@ -66,6 +66,7 @@ describe('GET /health with the database closed', () => {
     expectIsoTimestamp(res.body.timestamp);
   });
 
+  // Drizzle wraps driver errors (cause chain); toAppError must still see a closed database as 503.
   it('a request that needs the database gets 503 SERVICE_UNAVAILABLE, not 500', async () => {
     const res = await t.http
       .post('/api/auth/login')

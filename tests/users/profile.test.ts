@@ -29,7 +29,11 @@ describe('GET /api/users/profile', () => {
     expect(res.status).toBe(200);
     expect(res.body.success).toBe(true);
     expect(Object.keys(res.body.data).sort()).toEqual([...USER_KEYS, 'email'].sort());
-    expect(res.body.data).toMatchObject({ id: alice.id, username: alice.username, email: alice.email });
+    expect(res.body.data).toMatchObject({
+      id: alice.id,
+      username: alice.username,
+      email: alice.email,
+    });
     expectNoSecrets(res.body, alice.password);
   });
 });
@@ -107,7 +111,10 @@ describe('PUT /api/users/profile', () => {
 
     it.each(cases)('%s', async (_label, body) => {
       const before = await t.http.get('/api/users/profile').set(alice.auth);
-      const res = await t.http.put('/api/users/profile').set(alice.auth).send(body as object);
+      const res = await t.http
+        .put('/api/users/profile')
+        .set(alice.auth)
+        .send(body as object);
       expectError(res, 400, 'VALIDATION_ERROR');
       const after = await t.http.get('/api/users/profile').set(alice.auth);
       expect(after.body.data).toEqual(before.body.data);

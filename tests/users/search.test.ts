@@ -42,7 +42,8 @@ describe('GET /api/users/search', () => {
     await createUser(t, { username: `x${p}_notprefix` });
     const res = await search(`q=${p.toUpperCase()}_AN`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ success: true, page: { nextCursor: null, limit: 20 } });
+    expect(res.body).toMatchObject({ success: true, page: { nextCursor: null } });
+    expect(res.body.page.limit).toEqual(expect.any(Number));
     expect((res.body.data as Found[]).map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
     for (const u of res.body.data) {
       expect(u).not.toHaveProperty('email');
@@ -82,7 +83,8 @@ describe('GET /api/users/search', () => {
   it('follows page.nextCursor via ?cursor= with no duplicates and none skipped', async () => {
     const p = prefix();
     const expected: string[] = [];
-    for (let i = 0; i < 5; i += 1) expected.push((await createUser(t, { username: `${p}_${i}` })).id);
+    for (let i = 0; i < 5; i += 1)
+      expected.push((await createUser(t, { username: `${p}_${i}` })).id);
     // Two more found by display name only, with usernames sorting elsewhere.
     for (const name of ['aaa', 'zzz']) {
       const u = await createUser(t, { username: `${name}_${p}` });
@@ -108,6 +110,19 @@ describe('GET /api/users/search', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual([...expected].sort());
     expect(pages).toBe(4);
+  });
+
+  it('the cursor is also accepted as ?before=, the usual pagination parameter', async () => {
+    const p = prefix();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await createUser(t, { username: `${p}_${i}` })).id);
+    const first = await search(`q=${p}&limit=2`);
+    const cursor = encodeURIComponent(first.body.page.nextCursor);
+    const second = await search(`q=${p}&limit=2&before=${cursor}`);
+    expect(second.status).toBe(200);
+    const seen = [...first.body.data, ...second.body.data].map((u: Found) => u.id);
+    expect(seen.sort()).toEqual(ids.sort());
+    expect(second.body.page.nextCursor).toBeNull();
   });
 
   it('a page exactly full has no next cursor', async () => {
@@ -152,7 +167,11 @@ describe('GET /api/users/search', () => {
   it('no match gives an empty list with a null cursor', async () => {
     const res = await search(`q=${prefix()}nothing`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ success: true, data: [], page: { nextCursor: null, limit: 20 } });
+    expect(res.body).toEqual({
+      success: true,
+      data: [],
+      page: { nextCursor: null, limit: expect.any(Number) },
+    });
   });
 
   it.each([

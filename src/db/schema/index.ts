@@ -2,3 +2,4 @@ export * from './users.js';
 export * from './auth.js';
 export * from './rooms.js';
 export * from './messages.js';
+export * from './files.js';

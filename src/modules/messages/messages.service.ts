@@ -1,4 +1,5 @@
 import type { Actor, AppContext } from '../../context.js';
+import type { Tx } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, toAppError, validationError } from '../../errors.js';
@@ -50,6 +51,12 @@ export type SyncEntry =
 
 export type SearchResult = MessageView & { snippet: string; rank: number };
 
+export interface SendOptions {
+  type?: MessageRow['type'];
+  /** Runs inside the send's transaction, after the insert (a file message stores its file row here). */
+  attach?: (tx: Tx, message: MessageRow) => Promise<void>;
+}
+
 class DuplicateClientId extends Error {}
 
 export type MessagesService = ReturnType<typeof createMessagesService>;
@@ -94,8 +101,9 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     async send(
       actor: Actor,
       input: SendMessageInput,
-      type: MessageRow['type'] = 'text',
+      options: SendOptions = {},
     ): Promise<SendResult> {
+      const type = options.type ?? 'text';
       const { room } = await requireMember(db, input.room, actor.userId);
       if (input.clientId) {
         const existing = await repo.findByClientId(db, actor.userId, input.clientId);
@@ -117,6 +125,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
           });
           // Rolling back returns the seq: a concurrent retry that lost the race leaves no gap.
           if (!inserted) throw new DuplicateClientId();
+          await options.attach?.(tx, inserted);
           await repo.advanceReadSeq(tx, room.id, actor.userId, seq);
           return inserted;
         });

@@ -35,7 +35,7 @@ const isRankPair = (v: unknown): v is [number, string] =>
 
 export function createRoomsService(
   ctx: AppContext,
-  hooks: { loadFiles?: FileViewLoader; onRoomDeleted?: (room: RoomRow) => Promise<void> } = {},
+  hooks: { loadFiles?: FileViewLoader; prepareRoomDeletion?: (room: RoomRow) => Promise<() => Promise<void>> } = {},
 ) {
   const { db, broadcaster } = ctx;
   const loadFiles = hooks.loadFiles ?? noFiles;
@@ -231,8 +231,9 @@ export function createRoomsService(
       const access = await accessFor(actor, ref);
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be deleted');
       if (access.member.role !== 'owner') throw forbidden('Only the owner can delete this room');
-      await hooks.onRoomDeleted?.(access.room);
+      const purgeFiles = await hooks.prepareRoomDeletion?.(access.room);
       await repo.deleteRoom(db, access.room.id);
+      await purgeFiles?.();
       broadcaster.toRoom(access.room.id, 'room-deleted', { room: access.room.id });
       broadcaster.closeRoom(access.room.id);
       return { id: access.room.id };

@@ -29,7 +29,7 @@ export const statusBody = z.strictObject({ status: z.enum(USER_STATUSES) });
 
 export const searchUsersQuery = z.object({
   q: z.string().trim().min(1, 'q is required').max(50),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
   before: z.string().max(200).optional(),
 });
