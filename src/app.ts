@@ -18,6 +18,12 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
 import { messagesRoutes } from './modules/messages/messages.routes.js';
+import { createAvatarService } from './modules/files/avatar.service.js';
+import { createClamavScanner } from './modules/files/clamav.js';
+import { localDownloadRoutes } from './modules/files/download.routes.js';
+import { avatarRoutes, filesRoutes } from './modules/files/files.routes.js';
+import { createFilesService } from './modules/files/files.service.js';
+import { createStorage } from './modules/files/storage/create-storage.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
 import { roomsRoutes } from './modules/rooms/rooms.routes.js';
 import { createRoomsService } from './modules/rooms/rooms.service.js';
@@ -87,8 +93,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store: redis ? createRedisTyping(redis.cmd, redis.prefix) : createMemoryTyping(),
     timeoutMs: config.TYPING_TIMEOUT_MS,
   });
-  const rooms = createRoomsService(ctx);
-  const messages = createMessagesService(ctx);
+  const { storage, local } = await createStorage(config);
+  const files = createFilesService(ctx, {
+    storage,
+    scanner: config.CLAMAV_HOST
+      ? createClamavScanner(config.CLAMAV_HOST, config.CLAMAV_PORT)
+      : undefined,
+    urlTtlSec: config.FILE_URL_TTL_SEC,
+  });
+  const avatars = createAvatarService(ctx, { storage, purge: files.purge });
+  const rooms = createRoomsService(ctx, {
+    loadFiles: files.loadFiles,
+    prepareRoomDeletion: files.prepareRoomDeletion,
+  });
+  const messages = createMessagesService(ctx, {
+    loadFiles: files.loadFiles,
+    onMessageDeleted: files.purgeMessageFiles,
+  });
   const auth = createAuthService(ctx, { onUserCreated: (user) => rooms.joinGeneral(user.id) });
   const users = createUsersService(ctx, {
     onStatusChanged: (user, previous, status) =>
@@ -132,6 +153,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   );
 
   app.get('/health', healthHandler(database, config.NODE_ENV));
+  if (local) app.use('/files', localDownloadRoutes(local));
 
   const rateLimitStore = redis ? redisRateLimitStore(redis) : undefined;
   const generalLimiter = createLimiter({
@@ -153,16 +175,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
   api.use(generalLimiter);
   api.use(express.json({ limit: config.JSON_BODY_LIMIT }));
   api.use('/auth', authRoutes({ auth, requireAuth: authenticated, authLimiter }));
-  api.use('/users', authenticated, usersRoutes({ users, presence }));
+  api.use('/users', authenticated, avatarRoutes({ avatars }), usersRoutes({ users, presence }));
   api.use('/rooms', authenticated, roomsRoutes({ rooms }));
   api.use('/messages', authenticated, messagesRoutes({ messages }));
+  api.use(
+    '/files',
+    authenticated,
+    filesRoutes({ files, messages, maxUploadBytes: config.maxUploadBytes }),
+  );
 
   // `/api/...` is an alias of the current version: rewrite once, so each request passes one limiter.
   app.use((req, _res, next) => {
-    if (
-      /^\/api(\/|\?|$)/i.test(req.url) &&
-      !/^\/api\/v1(\/|\?|$)/i.test(req.url)
-    ) {
+    if (/^\/api(\/|\?|$)/i.test(req.url) && !/^\/api\/v1(\/|\?|$)/i.test(req.url)) {
       req.url = `/api/v1${req.url.slice(4)}`;
     }
     next();

@@ -46,6 +46,10 @@ const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: intFrom(5000).pipe(z.number().max(65535)),
     HOST: z.string().default('0.0.0.0'),
+    /** Base URL clients reach this server at, for file and avatar URLs (default http://localhost:PORT). */
+    PUBLIC_URL: optionalString.pipe(
+      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    ),
     DATABASE_URL: optionalString.pipe(
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
     ),
@@ -72,6 +76,7 @@ const envSchema = z
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: booleanish,
     UPLOAD_DIR: z.string().default('./uploads'),
+    FILE_URL_TTL_SEC: intFrom(3600, 60),
     MAX_UPLOAD_MB: z.preprocess(blankAsUnset, z.coerce.number().positive().max(1024).default(10)),
     CLAMAV_HOST: optionalString,
     CLAMAV_PORT: intFrom(3310, 1),
@@ -136,12 +141,13 @@ const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, 'JWT_SECRET' | 'FRONTEND_URL'> {
+export interface Config extends Omit<Env, 'JWT_SECRET' | 'FRONTEND_URL' | 'PUBLIC_URL'> {
   JWT_SECRET: string;
   /** True when JWT_SECRET was not set and the built-in development secret is in use. */
   usingDevJwtSecret: boolean;
   corsOrigins: string[];
   maxUploadBytes: number;
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -168,5 +174,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       .map((o) => o.trim().replace(/\/$/, ''))
       .filter(Boolean),
     maxUploadBytes: Math.round(env.MAX_UPLOAD_MB * 1024 * 1024),
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
   };
 }

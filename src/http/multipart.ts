@@ -9,14 +9,23 @@ import { AppError } from '../errors.js';
 export function singleFileUpload(field: string, maxBytes: number): RequestHandler {
   const upload = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 32 * 1024, parts: 12, headerPairs: 100 },
+    limits: {
+      fileSize: maxBytes,
+      files: 1,
+      fields: 10,
+      fieldSize: 32 * 1024,
+      parts: 12,
+      headerPairs: 100,
+    },
   }).single(field);
   return (req, res, next) => {
     upload(req, res, (err: unknown) => {
       if (!err) return next();
       if (err instanceof multer.MulterError) {
         if (err.code === 'LIMIT_FILE_SIZE') {
-          return next(new AppError('PAYLOAD_TOO_LARGE', `The file is larger than ${maxBytes} bytes`));
+          return next(
+            new AppError('PAYLOAD_TOO_LARGE', `The file is larger than ${maxBytes} bytes`),
+          );
         }
         const message =
           err.code === 'LIMIT_UNEXPECTED_FILE' || err.code === 'LIMIT_FILE_COUNT'

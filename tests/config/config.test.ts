@@ -74,8 +74,7 @@ describe('PORT', () => {
     },
   );
 
-  // src bug: intFrom() coerces '' to 0, so `PORT=` in a .env listens on a random port (and
-  // SHUTDOWN_TIMEOUT_MS= becomes 0). Remove `.fails` once '' is treated as unset or refused.
+  // `PORT=` in a .env must not coerce to 0 (a random port).
   it('an empty PORT falls back to 5000 or is refused, never port 0', () => {
     let port: number | undefined;
     try {

@@ -2,21 +2,58 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { AppError } from '../../errors.js';
 
 const EXECUTABLE_EXTENSIONS = new Set([
-  'exe', 'dll', 'com', 'bat', 'cmd', 'scr', 'msi', 'msp', 'pif', 'cpl', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh',
-  'ps1', 'psm1', 'sh', 'bash', 'jar', 'apk', 'app', 'elf', 'bin', 'run', 'hta', 'lnk', 'reg', 'dmg', 'pkg', 'deb', 'rpm',
+  'exe',
+  'dll',
+  'com',
+  'bat',
+  'cmd',
+  'scr',
+  'msi',
+  'msp',
+  'pif',
+  'cpl',
+  'vbs',
+  'vbe',
+  'js',
+  'jse',
+  'wsf',
+  'wsh',
+  'ps1',
+  'psm1',
+  'sh',
+  'bash',
+  'jar',
+  'apk',
+  'app',
+  'elf',
+  'bin',
+  'run',
+  'hta',
+  'lnk',
+  'reg',
+  'dmg',
+  'pkg',
+  'deb',
+  'rpm',
 ]);
 
 /** Magic numbers of native executables and scripts: PE (MZ), ELF, Mach-O, and a shebang. */
 function looksExecutable(head: Buffer): boolean {
   if (head.length >= 2 && head[0] === 0x4d && head[1] === 0x5a) return true;
   if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return true;
-  if (head.length >= 4 && [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(head.readUInt32BE(0))) return true;
+  if (
+    head.length >= 4 &&
+    [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(head.readUInt32BE(0))
+  )
+    return true;
   return head.length >= 2 && head[0] === 0x23 && head[1] === 0x21;
 }
 
 function openZip(buffer: Buffer): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => (err || !zip ? reject(err) : resolve(zip)));
+    yauzl.fromBuffer(buffer, { lazyEntries: true, validateEntrySizes: true }, (err, zip) =>
+      err || !zip ? reject(err) : resolve(zip),
+    );
   });
 }
 
@@ -57,7 +94,12 @@ export async function assertArchiveHasNoExecutables(buffer: Buffer): Promise<voi
           const ext = name.split('.').pop()?.toLowerCase() ?? '';
           if (topLevel && !name.endsWith('/')) {
             if (EXECUTABLE_EXTENSIONS.has(ext) || looksExecutable(await readHead(zip, entry))) {
-              return reject(new AppError('UNSUPPORTED_MEDIA_TYPE', `The archive contains an executable: ${name.slice(0, 100)}`));
+              return reject(
+                new AppError(
+                  'UNSUPPORTED_MEDIA_TYPE',
+                  `The archive contains an executable: ${name.slice(0, 100)}`,
+                ),
+              );
             }
           }
           zip.readEntry();

@@ -13,27 +13,41 @@ export const MAX_AVATAR_BYTES = 2 * 1024 * 1024;
 export type AvatarService = ReturnType<typeof createAvatarService>;
 
 /** Avatars: images only, cropped to a 256 px square webp, public URL; the previous one is deleted. */
-export function createAvatarService(ctx: AppContext, deps: { storage: StorageDriver; purge: (objects: StoredObjectRef[]) => Promise<void> }) {
+export function createAvatarService(
+  ctx: AppContext,
+  deps: { storage: StorageDriver; purge: (objects: StoredObjectRef[]) => Promise<void> },
+) {
   const { db } = ctx;
   const { storage, purge } = deps;
   return {
     async setAvatar(actor: Actor, buffer: Buffer): Promise<OwnUser> {
       const type = await detectType(buffer);
-      if (!IMAGE_MIMES.includes(type.mime)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'An avatar must be a JPEG, PNG, GIF or WebP image');
+      if (!IMAGE_MIMES.includes(type.mime))
+        throw new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'An avatar must be a JPEG, PNG, GIF or WebP image',
+        );
       const body = await processAvatar(buffer);
       const key = `avatars/${actor.userId}/${randomUUID()}.webp`;
       await storage.put({ key, body, contentType: 'image/webp', visibility: 'public' });
-      const avatarUrl = await storage.url(key, { visibility: 'public', expiresInSec: 0, contentType: 'image/webp' });
-      const before = await usersRepo.findUserById(db, actor.userId);
-      const user = await usersRepo.updateUserAvatar(db, actor.userId, { avatarUrl, avatarKey: key }).catch(async (err: unknown) => {
-        await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
-        throw err;
+      const avatarUrl = await storage.url(key, {
+        visibility: 'public',
+        expiresInSec: 0,
+        contentType: 'image/webp',
       });
+      const before = await usersRepo.findUserById(db, actor.userId);
+      const user = await usersRepo
+        .updateUserAvatar(db, actor.userId, { avatarUrl, avatarKey: key })
+        .catch(async (err: unknown) => {
+          await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
+          throw err;
+        });
       if (!user) {
         await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
         throw unauthorized('Session expired or revoked');
       }
-      if (before?.avatarKey) await purge([{ key: before.avatarKey, contentType: 'image/webp', visibility: 'public' }]);
+      if (before?.avatarKey)
+        await purge([{ key: before.avatarKey, contentType: 'image/webp', visibility: 'public' }]);
       return toOwnUser(user);
     },
   };

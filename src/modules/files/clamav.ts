@@ -33,11 +33,16 @@ export function createClamavScanner(host: string, port: number, timeoutMs = 15_0
         socket.on('data', (data) => {
           reply += data.toString('utf8');
         });
-        socket.on('error', () => reject(serviceUnavailable('The virus scanner is unavailable, please retry')));
+        socket.on('error', () =>
+          reject(serviceUnavailable('The virus scanner is unavailable, please retry')),
+        );
         socket.on('close', () => {
           const answer = reply.replace(/\0/g, '').trim();
           if (/:\s*OK$/.test(answer)) return resolve();
-          if (/FOUND$/.test(answer)) return reject(new AppError('UNSUPPORTED_MEDIA_TYPE', 'The file was flagged by the virus scanner'));
+          if (/FOUND$/.test(answer))
+            return reject(
+              new AppError('UNSUPPORTED_MEDIA_TYPE', 'The file was flagged by the virus scanner'),
+            );
           reject(serviceUnavailable('The virus scanner gave no verdict, please retry'));
         });
       });

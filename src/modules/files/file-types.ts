@@ -18,16 +18,26 @@ const ALLOWED: Record<string, { ext: string; kind: FileKind }> = {
   'video/webm': { ext: 'webm', kind: 'video' },
   'video/quicktime': { ext: 'mov', kind: 'video' },
   'application/pdf': { ext: 'pdf', kind: 'document' },
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': { ext: 'docx', kind: 'document' },
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { ext: 'xlsx', kind: 'document' },
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation': { ext: 'pptx', kind: 'document' },
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': {
+    ext: 'docx',
+    kind: 'document',
+  },
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+    ext: 'xlsx',
+    kind: 'document',
+  },
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': {
+    ext: 'pptx',
+    kind: 'document',
+  },
   'application/zip': { ext: 'zip', kind: 'document' },
 };
 
 export const IMAGE_MIMES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
 // Markup a browser would render or run, if the file were ever served as HTML or SVG.
-const MARKUP = /<\s*(?:svg|html|head|body|script|iframe|object|embed|meta|link|style|!doctype)\b|<\?xml|javascript:/i;
+const MARKUP =
+  /<\s*(?:svg|html|head|body|script|iframe|object|embed|meta|link|style|!doctype)\b|<\?xml|javascript:/i;
 
 function unsupported(message: string): AppError {
   return new AppError('UNSUPPORTED_MEDIA_TYPE', message);
@@ -43,7 +53,8 @@ function asPlainText(buffer: Buffer): DetectedType | null {
   }
   // eslint-disable-next-line no-control-regex -- binary control bytes mark a file that is not text
   if (/[\u0000-\u0008\u000E-\u001F\u007F]/.test(text)) return null;
-  if (MARKUP.test(text)) throw unsupported('Markup (HTML, SVG, script) is not accepted as a text file');
+  if (MARKUP.test(text))
+    throw unsupported('Markup (HTML, SVG, script) is not accepted as a text file');
   return { mime: 'text/plain', ext: 'txt', kind: 'document' };
 }
 

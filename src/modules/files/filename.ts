@@ -14,7 +14,9 @@ export function sanitizeFilename(original: string | undefined, ext: string): str
     .trim()
     .replace(/^\.+/, '');
   const dot = cleaned.lastIndexOf('.');
-  const stem = (dot > 0 ? cleaned.slice(0, dot) : cleaned).slice(0, MAX_NAME - ext.length - 1).trim() || 'file';
+  const stem =
+    (dot > 0 ? cleaned.slice(0, dot) : cleaned).slice(0, MAX_NAME - ext.length - 1).trim() ||
+    'file';
   const currentExt = dot > 0 ? cleaned.slice(dot + 1).toLowerCase() : '';
   const sameType = currentExt === ext || (ext === 'jpg' && currentExt === 'jpeg');
   return `${stem}.${sameType ? currentExt : ext}`;

@@ -1,8 +1,18 @@
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
-import { files, messages, users, type FileKind, type FileRow, type UserRow } from '../../db/schema/index.js';
+import {
+  files,
+  messages,
+  users,
+  type FileKind,
+  type FileRow,
+  type UserRow,
+} from '../../db/schema/index.js';
 
-export async function insertFile(db: Executor, values: typeof files.$inferInsert): Promise<FileRow> {
+export async function insertFile(
+  db: Executor,
+  values: typeof files.$inferInsert,
+): Promise<FileRow> {
   const [row] = await db.insert(files).values(values).returning();
   return row!;
 }
@@ -42,7 +52,10 @@ export async function listRoomFiles(
     .limit(params.limit);
 }
 
-export async function roomFileStats(db: Executor, roomId: string): Promise<{ kind: FileKind; count: number; bytes: number }[]> {
+export async function roomFileStats(
+  db: Executor,
+  roomId: string,
+): Promise<{ kind: FileKind; count: number; bytes: number }[]> {
   const rows = await queryRows<{ kind: FileKind; count: string | number; bytes: string | number }>(
     db,
     sql`select f.kind, count(*) as count, coalesce(sum(f.size), 0) as bytes

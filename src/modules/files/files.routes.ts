@@ -11,13 +11,20 @@ import { mediaQuery, messageParams, roomParams, uploadFields } from './files.sch
 import type { FilesService } from './files.service.js';
 
 /** Routes under /files; requireAuth is mounted in front. */
-export function filesRoutes(deps: { files: FilesService; messages: MessagesService; maxUploadBytes: number }): Router {
+export function filesRoutes(deps: {
+  files: FilesService;
+  messages: MessagesService;
+  maxUploadBytes: number;
+}): Router {
   const { files, messages } = deps;
   const router = Router();
 
   router.post('/upload', singleFileUpload('file', deps.maxUploadBytes), async (req, res) => {
     const fields = parseInput(uploadFields, req.body ?? {}, 'upload');
-    if (!req.file) throw validationError('A file is required', [{ path: 'file', message: 'send one file in the field "file"' }]);
+    if (!req.file)
+      throw validationError('A file is required', [
+        { path: 'file', message: 'send one file in the field "file"' },
+      ]);
     const result = await files.upload(actorOf(req), fields, req.file, messages.send);
     sendData(res, { file: result.file, message: result.message }, result.created ? 201 : 200);
   });
@@ -25,7 +32,11 @@ export function filesRoutes(deps: { files: FilesService; messages: MessagesServi
   router.get('/media/:room', async (req, res) => {
     const { room } = parseInput(roomParams, req.params, 'room');
     const q = parseInput(mediaQuery, req.query, 'query');
-    const result = await files.listMedia(actorOf(req), room, { kind: q.type, limit: q.limit, cursor: q.cursor ?? q.before });
+    const result = await files.listMedia(actorOf(req), room, {
+      kind: q.type,
+      limit: q.limit,
+      cursor: q.cursor ?? q.before,
+    });
     sendPage(res, result.items, result.page);
   });
 
@@ -47,7 +58,10 @@ export function filesRoutes(deps: { files: FilesService; messages: MessagesServi
 export function avatarRoutes(deps: { avatars: AvatarService }): Router {
   const router = Router();
   router.post('/avatar', singleFileUpload('avatar', MAX_AVATAR_BYTES), async (req, res) => {
-    if (!req.file) throw validationError('An image is required', [{ path: 'avatar', message: 'send one image in the field "avatar"' }]);
+    if (!req.file)
+      throw validationError('An image is required', [
+        { path: 'avatar', message: 'send one image in the field "avatar"' },
+      ]);
     sendData(res, await deps.avatars.setAvatar(actorOf(req), req.file.buffer));
   });
   return router;

@@ -9,7 +9,12 @@ export const uploadFields = z.object({
   caption: z
     .string()
     .transform((s) => s.replace(/\r\n?/g, '\n').trim())
-    .pipe(z.string().max(MAX_CONTENT_LENGTH).refine(isPrintableText, 'must not contain control characters'))
+    .pipe(
+      z
+        .string()
+        .max(MAX_CONTENT_LENGTH)
+        .refine(isPrintableText, 'must not contain control characters'),
+    )
     .optional(),
   clientId: clientIdSchema.optional(),
 });

@@ -6,7 +6,12 @@ import { AppError, notFound, validationError } from '../../errors.js';
 import { encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import { parseSeqCursor } from '../messages/message-cursor.js';
-import { toSender, type FileView, type MessageView, type SenderView } from '../messages/messages.presenter.js';
+import {
+  toSender,
+  type FileView,
+  type MessageView,
+  type SenderView,
+} from '../messages/messages.presenter.js';
 import * as messagesRepo from '../messages/messages.repo.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import { requireMember } from '../rooms/rooms.access.js';
@@ -24,7 +29,13 @@ export interface UploadedFile {
   originalname: string;
 }
 
-export type MediaItem = FileView & { kind: FileKind; messageId: string; seq: number; uploader: SenderView | null; createdAt: string };
+export type MediaItem = FileView & {
+  kind: FileKind;
+  messageId: string;
+  seq: number;
+  uploader: SenderView | null;
+  createdAt: string;
+};
 
 export interface StoredObjectRef {
   key: string;
@@ -51,7 +62,8 @@ export function createFilesService(
             await storage.delete(key, visibility ?? 'private', contentType);
             return;
           } catch (err) {
-            if (attempt === 3) log.error({ err, key }, 'stored object could not be deleted; left for cleanup');
+            if (attempt === 3)
+              log.error({ err, key }, 'stored object could not be deleted; left for cleanup');
             else await new Promise((r) => setTimeout(r, 200 * attempt));
           }
         }
@@ -71,7 +83,9 @@ export function createFilesService(
     /** File views of file messages, for every message listing. */
     async loadFiles(messageIds: string[]): Promise<Map<string, FileView>> {
       const rows = await repo.filesOfMessages(db, messageIds);
-      const entries = await Promise.all(rows.map(async (f) => [f.messageId, await view(f)] as const));
+      const entries = await Promise.all(
+        rows.map(async (f) => [f.messageId, await view(f)] as const),
+      );
       return new Map(entries);
     },
 
@@ -86,12 +100,14 @@ export function createFilesService(
       send: MessagesService['send'],
     ): Promise<{ file: FileView; message: MessageView; created: boolean }> {
       const { room } = await requireMember(db, fields.room, actor.userId);
-      if (upload.buffer.length === 0) throw validationError('The file is empty', [{ path: 'file', message: 'is empty' }]);
+      if (upload.buffer.length === 0)
+        throw validationError('The file is empty', [{ path: 'file', message: 'is empty' }]);
       const type = await detectType(upload.buffer);
       if (type.mime === 'application/zip') await assertArchiveHasNoExecutables(upload.buffer);
       await scanner?.scan(upload.buffer);
 
-      const image = type.kind === 'image' ? await processImage(upload.buffer, type.mime) : undefined;
+      const image =
+        type.kind === 'image' ? await processImage(upload.buffer, type.mime) : undefined;
       const body = image?.body ?? upload.buffer;
       const id = randomUUID();
       const storageKey = `rooms/${room.id}/${id}.${type.ext}`;
@@ -101,7 +117,12 @@ export function createFilesService(
         await storage.put({ key: storageKey, body, contentType: type.mime, visibility: 'private' });
         stored.push({ key: storageKey, contentType: type.mime });
         if (image && thumbnailKey) {
-          await storage.put({ key: thumbnailKey, body: image.thumbnail, contentType: 'image/webp', visibility: 'private' });
+          await storage.put({
+            key: thumbnailKey,
+            body: image.thumbnail,
+            contentType: 'image/webp',
+            visibility: 'private',
+          });
           stored.push({ key: thumbnailKey, contentType: 'image/webp' });
         }
         const result = await send(
@@ -130,7 +151,8 @@ export function createFilesService(
         );
         // A retried upload (same clientId) returns the first one; this copy of the bytes is not needed.
         if (!result.created) await purge(stored);
-        if (!result.message.file) throw new AppError('CONFLICT', 'This clientId was already used for a text message');
+        if (!result.message.file)
+          throw new AppError('CONFLICT', 'This clientId was already used for a text message');
         return { file: result.message.file, message: result.message, created: result.created };
       } catch (err) {
         await purge(stored);
@@ -139,7 +161,11 @@ export function createFilesService(
     },
 
     /** A room's files, newest first, optionally of one kind. */
-    async listMedia(actor: Actor, roomRef: string, params: { kind?: FileKind; limit: number; cursor?: string }): Promise<{ items: MediaItem[]; page: PageInfo }> {
+    async listMedia(
+      actor: Actor,
+      roomRef: string,
+      params: { kind?: FileKind; limit: number; cursor?: string },
+    ): Promise<{ items: MediaItem[]; page: PageInfo }> {
       const { room } = await requireMember(db, roomRef, actor.userId);
       const rows = await repo.listRoomFiles(db, {
         roomId: room.id,
@@ -159,7 +185,14 @@ export function createFilesService(
         })),
       );
       const last = pageRows.at(-1);
-      return { items, page: { nextCursor: rows.length > params.limit && last ? encodeCursor('s', last.file.messageSeq) : null, limit: params.limit } };
+      return {
+        items,
+        page: {
+          nextCursor:
+            rows.length > params.limit && last ? encodeCursor('s', last.file.messageSeq) : null,
+          limit: params.limit,
+        },
+      };
     },
 
     /** Counts and bytes by kind, and in total. */
@@ -172,13 +205,18 @@ export function createFilesService(
         document: { count: 0, bytes: 0 },
       };
       for (const r of rows) byType[r.kind] = { count: r.count, bytes: r.bytes };
-      const total = rows.reduce((t, r) => ({ count: t.count + r.count, bytes: t.bytes + r.bytes }), { count: 0, bytes: 0 });
+      const total = rows.reduce(
+        (t, r) => ({ count: t.count + r.count, bytes: t.bytes + r.bytes }),
+        { count: 0, bytes: 0 },
+      );
       return { room: room.id, total, byType };
     },
 
     /** Only a file message may be deleted through the files API. */
     async assertFileMessage(messageId: string): Promise<void> {
-      const message = isId(messageId) ? await messagesRepo.findMessageById(db, messageId) : undefined;
+      const message = isId(messageId)
+        ? await messagesRepo.findMessageById(db, messageId)
+        : undefined;
       if (!message || message.deletedAt || message.type !== 'file') throw notFound('File');
     },
 

@@ -35,7 +35,10 @@ const isRankPair = (v: unknown): v is [number, string] =>
 
 export function createRoomsService(
   ctx: AppContext,
-  hooks: { loadFiles?: FileViewLoader; prepareRoomDeletion?: (room: RoomRow) => Promise<() => Promise<void>> } = {},
+  hooks: {
+    loadFiles?: FileViewLoader;
+    prepareRoomDeletion?: (room: RoomRow) => Promise<() => Promise<void>>;
+  } = {},
 ) {
   const { db, broadcaster } = ctx;
   const loadFiles = hooks.loadFiles ?? noFiles;

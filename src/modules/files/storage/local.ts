@@ -34,7 +34,11 @@ export function createLocalSigner(secret: string): LocalSigner {
  * Files on local disk under UPLOAD_DIR. Private objects are served by the app from `/files/<key>` with
  * an HMAC signature and expiry; public ones (avatars) from `/files/public/<key>`.
  */
-export function createLocalStorage(options: { dir: string; publicUrl: string; signer: LocalSigner }): StorageDriver & {
+export function createLocalStorage(options: {
+  dir: string;
+  publicUrl: string;
+  signer: LocalSigner;
+}): StorageDriver & {
   pathOf(key: string): string;
 } {
   const root = resolve(options.dir);
