@@ -14,6 +14,7 @@ import { healthHandler } from './http/health.js';
 import { createLimiter, type RateLimitStoreFactory } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import type { Logger } from './logger.js';
+import { createMetrics, metricsHandler } from './observability/metrics.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
@@ -81,6 +82,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     db: database.db,
     signer: createTokenSigner(config.JWT_SECRET, config.JWT_EXPIRES_IN),
     broadcaster: createSocketBroadcaster(io),
+    metrics: createMetrics(database, () => io.engine.clientsCount),
   };
 
   const presence = createPresenceService(ctx, {
@@ -152,7 +154,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
   );
 
+  app.use(ctx.metrics.httpMiddleware);
   app.get('/health', healthHandler(database, config.NODE_ENV));
+  app.get('/metrics', metricsHandler(ctx.metrics, config.METRICS_TOKEN));
   if (local) app.use('/files', localDownloadRoutes(local));
 
   const rateLimitStore = redis ? redisRateLimitStore(redis) : undefined;

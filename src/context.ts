@@ -1,6 +1,7 @@
 import type { Config } from './config/config.js';
 import type { Database, Db } from './db/client.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Broadcaster } from './realtime/broadcaster.js';
 import type { TokenSigner } from './modules/auth/tokens.js';
 
@@ -12,6 +13,7 @@ export interface AppContext {
   db: Db;
   signer: TokenSigner;
   broadcaster: Broadcaster;
+  metrics: Metrics;
 }
 
 /** The caller, as established from a verified access token and a live session. */

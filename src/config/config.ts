@@ -75,6 +75,10 @@ const envSchema = z
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: booleanish,
+    /** Where public objects (avatars) load from, e.g. a CDN; default: the bucket's own URL. */
+    S3_PUBLIC_URL: optionalString.pipe(
+      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    ),
     UPLOAD_DIR: z.string().default('./uploads'),
     FILE_URL_TTL_SEC: intFrom(3600, 60),
     MAX_UPLOAD_MB: z.preprocess(blankAsUnset, z.coerce.number().positive().max(1024).default(10)),

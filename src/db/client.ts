@@ -32,6 +32,8 @@ export interface Database {
   close(): Promise<void>;
   /** Applies pending migrations; concurrent starts of several nodes take turns. */
   migrate(): Promise<void>;
+  /** Registers an observer of query durations in seconds (metrics). */
+  onQuery(observer: (seconds: number) => void): void;
   /** Pool counters for metrics; PGlite has one connection. */
   poolStats(): { total: number; idle: number; waiting: number };
 }
@@ -73,6 +75,20 @@ async function connectPostgres(url: string, poolMax: number): Promise<Database> 
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
+  const observers: ((seconds: number) => void)[] = [];
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  // Times the queries drizzle runs outside transactions; transactions use their own client.
+  (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
+    const started = performance.now();
+    const result = query(...args);
+    if (observers.length > 0 && result instanceof Promise) {
+      void result.then(
+        () => observers.forEach((o) => o((performance.now() - started) / 1000)),
+        () => {},
+      );
+    }
+    return result;
+  };
   const db = drizzle(pool, { schema }) as unknown as Db;
   let closed = false;
   return {
@@ -103,6 +119,7 @@ async function connectPostgres(url: string, poolMax: number): Promise<Database> 
         client.release();
       }
     },
+    onQuery: (observer) => observers.push(observer),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
@@ -132,6 +149,9 @@ async function connectPglite(dataDir: string | undefined): Promise<Database> {
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsFolder() });
+    },
+    onQuery() {
+      // PGlite runs in-process: its query time is this process's CPU time, visible in the HTTP metrics.
     },
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
   };

@@ -1,6 +1,6 @@
 /**
  * What services use to tell connected clients about a committed change. The Socket.io implementation
- * lives in realtime/; without sockets (some tests, the migrate CLI) the null one drops everything.
+ * is in socket-broadcaster.ts.
  */
 export interface Broadcaster {
   toRoom(roomId: string, event: string, payload: unknown): void;
@@ -18,14 +18,3 @@ export interface Broadcaster {
   /** Disconnects every socket opened with this session (logout, reuse detection). */
   disconnectSession(sessionId: string): void;
 }
-
-export const nullBroadcaster: Broadcaster = {
-  toRoom() {},
-  toRoomExceptUser() {},
-  toUser() {},
-  toRooms() {},
-  subscribeUser() {},
-  unsubscribeUser() {},
-  closeRoom() {},
-  disconnectSession() {},
-};

@@ -65,6 +65,7 @@ export function attachSocketServer(
     (socket.conn as unknown as { request: unknown }).request = null;
     socket.handshake.headers = {};
 
+    socket.onAny((event: string) => ctx.metrics.countSocketEvent(event));
     socket.join([
       userChannel(actor.userId),
       sessionChannel(actor.sessionId),

@@ -135,6 +135,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         if (!first) throw conflict('Message with this clientId is being deleted');
         return { message: await viewOf(first.id), created: false };
       }
+      ctx.metrics.messagesSent.inc();
       const message = await viewOf(row.id);
       broadcaster.toRoom(room.id, 'new-message', message);
       return { message, created: true };

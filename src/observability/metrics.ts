@@ -1,0 +1,124 @@
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from '../db/client.js';
+
+/** Client → server events we count by name; anything else is counted as `other` to bound cardinality. */
+const KNOWN_EVENTS = new Set([
+  'join-room',
+  'leave-room',
+  'send-message',
+  'typing-start',
+  'typing-stop',
+  'message-read',
+  'user-status',
+  'sync',
+]);
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  socketEvents: Counter<'event'>;
+  messagesSent: Counter;
+  dbQueryDuration: Histogram;
+  httpMiddleware: RequestHandler;
+  countSocketEvent(event: string): void;
+}
+
+/** One registry per app instance (tests run several in one process), with Node's default metrics. */
+export function createMetrics(database: Database, socketCount: () => number): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const socketEvents = new Counter({
+    name: 'socket_events_total',
+    help: 'Client to server Socket.io events received, by name',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const messagesSent = new Counter({
+    name: 'messages_sent_total',
+    help: 'Messages stored (not counting idempotent retries)',
+    registers: [registry],
+  });
+  const dbQueryDuration = new Histogram({
+    name: 'db_query_duration_seconds',
+    help: 'Duration of database queries outside transactions',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'socket_connections',
+    help: 'Socket.io connections open on this node',
+    registers: [registry],
+    collect() {
+      this.set(socketCount());
+    },
+  });
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = database.poolStats();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+  database.onQuery((seconds) => dbQueryDuration.observe(seconds));
+
+  const httpMiddleware: RequestHandler = (req, res, next) => {
+    const end = httpDuration.startTimer();
+    res.on('finish', () => {
+      // The route pattern, never the raw URL: ids in paths would explode the label set.
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+  return {
+    registry,
+    httpDuration,
+    socketEvents,
+    messagesSent,
+    dbQueryDuration,
+    httpMiddleware,
+    countSocketEvent(event) {
+      socketEvents.inc({ event: KNOWN_EVENTS.has(event) ? event : 'other' });
+    },
+  };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** GET /metrics: with METRICS_TOKEN a matching bearer token is required; without, loopback callers only. */
+export function metricsHandler(metrics: Metrics, token: string | undefined): RequestHandler {
+  return async (req, res) => {
+    const allowed = token
+      ? req.headers.authorization === `Bearer ${token}`
+      : LOOPBACK.has(req.socket.remoteAddress ?? '');
+    if (!allowed) {
+      res.status(token ? 401 : 403).json({
+        success: false,
+        error: token
+          ? { code: 'UNAUTHORIZED', message: 'A valid metrics token is required' }
+          : {
+              code: 'FORBIDDEN',
+              message: 'Metrics are served on loopback only; set METRICS_TOKEN',
+            },
+      });
+      return;
+    }
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  };
+}
