@@ -35,20 +35,20 @@ export function createAvatarService(
         expiresInSec: 0,
         contentType: 'image/webp',
       });
-      const before = await usersRepo.findUserById(db, actor.userId);
-      const user = await usersRepo
+      const updated = await usersRepo
         .updateUserAvatar(db, actor.userId, { avatarUrl, avatarKey: key })
         .catch(async (err: unknown) => {
           await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
           throw err;
         });
-      if (!user) {
+      if (!updated) {
         await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
         throw unauthorized('Session expired or revoked');
       }
-      if (before?.avatarKey)
-        await purge([{ key: before.avatarKey, contentType: 'image/webp', visibility: 'public' }]);
-      return toOwnUser(user);
+      if (updated.previousKey) {
+        await purge([{ key: updated.previousKey, contentType: 'image/webp', visibility: 'public' }]);
+      }
+      return toOwnUser(updated.user);
     },
   };
 }

@@ -55,17 +55,29 @@ export async function updateUserStatus(
   return row;
 }
 
+/**
+ * Sets the avatar and returns the key it replaced, read under the row lock in the same statement, so two
+ * concurrent uploads each get a distinct old key to delete.
+ */
 export async function updateUserAvatar(
   db: Executor,
   id: string,
   avatar: { avatarUrl: string | null; avatarKey: string | null },
-): Promise<UserRow | undefined> {
-  const [row] = await db
-    .update(users)
-    .set({ ...avatar, updatedAt: new Date() })
-    .where(eq(users.id, id))
-    .returning();
-  return row;
+): Promise<{ user: UserRow; previousKey: string | null } | undefined> {
+  return db.transaction(async (tx) => {
+    const [old] = await tx
+      .select({ avatarKey: users.avatarKey })
+      .from(users)
+      .where(eq(users.id, id))
+      .for('update');
+    if (!old) return undefined;
+    const [row] = await tx
+      .update(users)
+      .set({ ...avatar, updatedAt: new Date() })
+      .where(eq(users.id, id))
+      .returning();
+    return row ? { user: row, previousKey: old.avatarKey } : undefined;
+  });
 }
 
 /** Escapes LIKE wildcards so a user's `%` or `_` matches itself. */

@@ -36,7 +36,10 @@ export function resourceTypeOf(contentType: string | undefined, key: string): Re
  * Image and video public ids carry no extension (Cloudinary keeps the format apart and appends it to
  * delivery URLs); raw ones keep it, since a raw asset has no format of its own.
  */
-export function publicIdOf(key: string, resourceType: ResourceType): { publicId: string; format?: string } {
+export function publicIdOf(
+  key: string,
+  resourceType: ResourceType,
+): { publicId: string; format?: string } {
   if (resourceType === 'raw') return { publicId: key };
   const ext = extensionOf(key);
   return ext ? { publicId: key.slice(0, -(ext.length + 1)), format: ext } : { publicId: key };
@@ -53,7 +56,9 @@ interface CloudinaryError {
 function toError(action: string, err: unknown): Error {
   if (err instanceof Error) return err;
   const { message, http_code } = (err ?? {}) as CloudinaryError;
-  return new Error(`cloudinary ${action} failed: ${message ?? 'unknown error'} (${http_code ?? '?'})`);
+  return new Error(
+    `cloudinary ${action} failed: ${message ?? 'unknown error'} (${http_code ?? '?'})`,
+  );
 }
 
 /**
@@ -76,7 +81,9 @@ function deliveryOptions(apiUrl: URL | undefined): Record<string, unknown> {
 export function createCloudinaryStorage(config: Config): StorageDriver {
   const { CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY, CLOUDINARY_API_SECRET } = config;
   if (!CLOUDINARY_CLOUD_NAME || !CLOUDINARY_API_KEY || !CLOUDINARY_API_SECRET) {
-    throw new Error('CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY and CLOUDINARY_API_SECRET are required');
+    throw new Error(
+      'CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY and CLOUDINARY_API_SECRET are required',
+    );
   }
   const apiUrl = config.CLOUDINARY_API_URL ? new URL(config.CLOUDINARY_API_URL) : undefined;
   const auth = {
@@ -123,15 +130,17 @@ export function createCloudinaryStorage(config: Config): StorageDriver {
     async delete(key, visibility, contentType) {
       const resourceType = resourceTypeOf(contentType, key);
       const { publicId } = publicIdOf(key, resourceType);
+      const options = {
+        ...auth,
+        agent,
+        resource_type: resourceType,
+        type: deliveryType(visibility),
+        // Public assets may sit in CDN caches; a deleted avatar should stop loading there too.
+        invalidate: true,
+      };
+      // The SDK's typings list only some options; it reads credentials and agent from all of them.
       const result: unknown = await cloudinary.uploader
-        .destroy(publicId, {
-          ...auth,
-          agent,
-          resource_type: resourceType,
-          type: deliveryType(visibility),
-          // Public assets may sit in CDN caches; a deleted avatar should stop loading there too.
-          invalidate: true,
-        })
+        .destroy(publicId, options)
         .catch((err: unknown) => {
           throw toError('destroy', err);
         });
