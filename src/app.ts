@@ -13,8 +13,10 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { healthHandler } from './http/health.js';
 import { createLimiter, type RateLimitStoreFactory } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
+import { demoClientRoutes } from './http/static-client.js';
 import type { Logger } from './logger.js';
 import { createMetrics, metricsHandler } from './observability/metrics.js';
+import { docsRoutes } from './openapi/docs.routes.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
@@ -157,6 +159,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(ctx.metrics.httpMiddleware);
   app.get('/health', healthHandler(database, config.NODE_ENV));
   app.get('/metrics', metricsHandler(ctx.metrics, config.METRICS_TOKEN));
+  app.use(demoClientRoutes({ publicUrl: config.publicUrl }));
   if (local) app.use('/files', localDownloadRoutes(local));
 
   const rateLimitStore = redis ? redisRateLimitStore(redis) : undefined;
@@ -195,6 +198,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
     next();
   });
+  app.use('/api/v1/docs', docsRoutes());
   app.use('/api/v1', api);
   app.use(notFoundHandler);
   app.use(errorHandler(log, config.NODE_ENV === 'development'));

@@ -1,10 +1,17 @@
-// Runs the migrations alone, for deploy pipelines: `npm run migrate`.
-import { loadConfig } from '../config/config.js';
+// Runs the migrations alone, for deploy pipelines: `npm run migrate` (or `npm run migrate:prod` when built).
+import { ConfigError, loadConfig } from '../config/config.js';
 import { loadDotEnv } from '../config/dotenv.js';
 import { openDatabase } from './client.js';
 
 loadDotEnv();
-const config = loadConfig();
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
 const database = await openDatabase({
   url: config.DATABASE_URL,
   dataDir: config.DATA_DIR,

@@ -9,6 +9,8 @@ import { AppError } from '../errors.js';
 export function singleFileUpload(field: string, maxBytes: number): RequestHandler {
   const upload = multer({
     storage: multer.memoryStorage(),
+    // Browsers send UTF-8 file names; multer's default (latin1) would garble them.
+    defParamCharset: 'utf8',
     limits: {
       fileSize: maxBytes,
       files: 1,
@@ -33,10 +35,8 @@ export function singleFileUpload(field: string, maxBytes: number): RequestHandle
             : `Invalid multipart body: ${err.message}`;
         return next(new AppError('VALIDATION_ERROR', message));
       }
-      if (err instanceof Error && /Multipart|Unexpected end of form|boundary/i.test(err.message)) {
-        return next(new AppError('VALIDATION_ERROR', 'Malformed multipart body'));
-      }
-      next(err);
+      // Anything else multer/busboy throws is about the body's framing, i.e. the client's input.
+      next(new AppError('VALIDATION_ERROR', 'Malformed multipart body'));
     });
   };
 }

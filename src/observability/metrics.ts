@@ -105,7 +105,8 @@ export function metricsHandler(metrics: Metrics, token: string | undefined): Req
   return async (req, res) => {
     const allowed = token
       ? req.headers.authorization === `Bearer ${token}`
-      : LOOPBACK.has(req.socket.remoteAddress ?? '');
+      : // Behind a trusted proxy on the same host the socket is always loopback: judge the client instead.
+        LOOPBACK.has((req.app.get('trust proxy') ? req.ip : req.socket.remoteAddress) ?? '');
     if (!allowed) {
       res.status(token ? 401 : 403).json({
         success: false,

@@ -46,7 +46,9 @@ export function createAvatarService(
         throw unauthorized('Session expired or revoked');
       }
       if (updated.previousKey) {
-        await purge([{ key: updated.previousKey, contentType: 'image/webp', visibility: 'public' }]);
+        await purge([
+          { key: updated.previousKey, contentType: 'image/webp', visibility: 'public' },
+        ]);
       }
       return toOwnUser(updated.user);
     },

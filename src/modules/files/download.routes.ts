@@ -39,29 +39,28 @@ export function localDownloadRoutes(deps: {
     const ext = key.split('.').pop() ?? '';
     const mime = MIME_BY_EXT[ext] ?? 'application/octet-stream';
     const inline = mime.startsWith('image/') || mime.startsWith('video/');
-    res.setHeader('Content-Type', mime);
-    res.setHeader(
-      'Content-Disposition',
-      contentDisposition(inline ? 'inline' : 'attachment', name || `file.${ext}`),
-    );
-    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    res.setHeader('Cache-Control', `private, max-age=${Math.max(0, maxAgeSec)}`);
+    // Given to sendFile rather than set now, so a missing file's JSON 404 does not go out with them.
+    const headers = {
+      'Content-Type': mime,
+      'Content-Disposition': contentDisposition(
+        inline ? 'inline' : 'attachment',
+        name || `file.${ext}`,
+      ),
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+      'Cache-Control': `private, max-age=${Math.max(0, maxAgeSec)}`,
+    };
     return new Promise<void>((resolve, reject) => {
-      res.sendFile(
-        deps.pathOf(key),
-        { dotfiles: 'deny', headers: {}, lastModified: false },
-        (err) => {
-          if (!err) return resolve();
-          if (
-            (err as { code?: string }).code === 'ENOENT' ||
-            (err as { status?: number }).status === 404
-          )
-            return reject(notFound('File'));
-          reject(err);
-        },
-      );
+      res.sendFile(deps.pathOf(key), { dotfiles: 'deny', headers, lastModified: false }, (err) => {
+        if (!err) return resolve();
+        if (
+          (err as { code?: string }).code === 'ENOENT' ||
+          (err as { status?: number }).status === 404
+        )
+          return reject(notFound('File'));
+        reject(err);
+      });
     });
   }
 

@@ -35,9 +35,11 @@ const ALLOWED: Record<string, { ext: string; kind: FileKind }> = {
 
 export const IMAGE_MIMES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
-// Markup a browser would render or run, if the file were ever served as HTML or SVG.
+// Markup a browser would render or run if the file were ever served as HTML or SVG: any tag-like token
+// (`<div …>`, `</p>`, `<img src=x onerror=…>`), comments, processing instructions, script URLs. Prose
+// with spaced comparisons (`a < b`) stays text.
 const MARKUP =
-  /<\s*(?:svg|html|head|body|script|iframe|object|embed|meta|link|style|!doctype)\b|<\?xml|javascript:/i;
+  /<\/?[a-z][a-z0-9-]*(?:\s[^<>]*)?\/?>|<\s*(?:svg|html|head|body|script|iframe|object|embed|meta|link|style)\b|<!--|<!doctype|<\?xml|javascript:/i;
 
 function unsupported(message: string): AppError {
   return new AppError('UNSUPPORTED_MEDIA_TYPE', message);

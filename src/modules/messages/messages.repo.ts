@@ -69,39 +69,93 @@ export async function findByClientId(
   return row;
 }
 
-/** Bumps the room's seq and returns the new value; the row lock orders concurrent senders. */
-export async function allocateSeq(tx: Executor, roomId: string): Promise<number> {
-  const [row] = await tx
-    .update(rooms)
-    .set({ lastSeq: sql`${rooms.lastSeq} + 1`, lastMessageAt: sql`now()` })
-    .where(eq(rooms.id, roomId))
-    .returning({ seq: rooms.lastSeq });
-  if (!row) throw new Error(`room ${roomId} vanished while sending`);
-  return row.seq;
+export interface InsertedMessage {
+  message: MessageRow;
+  sender: UserRow | null;
 }
 
-/** Inserts a message; returns undefined when the (sender, clientId) pair already exists. */
-export async function insertMessage(
-  tx: Executor,
+interface InsertedRow {
+  id: string;
+  room_id: string;
+  seq: string | number;
+  sender_id: string | null;
+  type: MessageRow['type'];
+  content: string;
+  reply_to_id: string | null;
+  client_id: string | null;
+  created_at: Date | string;
+  edited_at: Date | string | null;
+  deleted_at: Date | string | null;
+  username: string | null;
+  display_name: string | null;
+  avatar_url: string | null;
+}
+
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+
+/**
+ * Inserts a message with the room's next seq in ONE statement: the room row is locked (FOR UPDATE) while
+ * its last_seq + 1 is taken, and last_seq moves only if the row went in, so neither concurrency nor a
+ * duplicate clientId (ON CONFLICT DO NOTHING → undefined) can leave a gap. The sender's read watermark
+ * moves in the same statement, and the sender's profile comes back with the row.
+ */
+export async function insertNextMessage(
+  db: Executor,
   values: {
     roomId: string;
-    seq: number;
-    senderId: string | null;
+    senderId: string;
     type: MessageRow['type'];
     content: string;
-    replyToId?: string | null;
-    clientId?: string | null;
+    replyToId: string | null;
+    clientId: string | null;
   },
-): Promise<MessageRow | undefined> {
-  const [row] = await tx
-    .insert(messages)
-    .values(values)
-    .onConflictDoNothing({
-      target: [messages.senderId, messages.clientId],
-      where: sql`${messages.clientId} is not null`,
-    })
-    .returning();
-  return row;
+): Promise<InsertedMessage | undefined> {
+  const rows = await queryRows<InsertedRow>(
+    db,
+    sql`with ins as (
+          insert into ${messages} (room_id, seq, sender_id, type, content, reply_to_id, client_id)
+          select r.id, r.last_seq + 1, ${values.senderId}, ${values.type}, ${values.content},
+                 ${values.replyToId}, ${values.clientId}
+          from ${rooms} r where r.id = ${values.roomId}
+          for update
+          on conflict (sender_id, client_id) where client_id is not null do nothing
+          returning id, room_id, seq, sender_id, type, content, reply_to_id, client_id,
+                    created_at, edited_at, deleted_at
+        ), bump as (
+          update ${rooms} set last_seq = ins.seq, last_message_at = ins.created_at
+          from ins where ${rooms.id} = ins.room_id
+        ), mark as (
+          update ${roomMembers} set last_read_seq = greatest(last_read_seq, ins.seq), last_read_at = now()
+          from ins where ${roomMembers.roomId} = ins.room_id and ${roomMembers.userId} = ins.sender_id
+        )
+        select ins.*, u.username, u.display_name, u.avatar_url
+        from ins left join ${users} u on u.id = ins.sender_id`,
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const message: MessageRow = {
+    id: r.id,
+    roomId: r.room_id,
+    seq: Number(r.seq),
+    senderId: r.sender_id,
+    type: r.type,
+    content: r.content,
+    replyToId: r.reply_to_id,
+    clientId: r.client_id,
+    createdAt: toDate(r.created_at),
+    editedAt: r.edited_at ? toDate(r.edited_at) : null,
+    deletedAt: r.deleted_at ? toDate(r.deleted_at) : null,
+    searchVector: null,
+  };
+  const sender = r.username
+    ? ({
+        id: r.sender_id,
+        username: r.username,
+        displayName: r.display_name,
+        avatarUrl: r.avatar_url,
+      } as UserRow)
+    : null;
+  return { message, sender };
 }
 
 /** Moves a read watermark forward (never back); returns the new watermark, or undefined if not a member. */
@@ -266,31 +320,50 @@ export async function addReaction(
 export interface SearchHit {
   id: string;
   rank: number;
+  /** created_at in microseconds since the epoch, as text (exact, unlike a JS Date). */
+  createdUs: string;
   snippet: string;
+}
+
+/** Where the previous page ended: results sort by (rank, created_at, id), all descending. */
+export interface SearchAfter {
+  rank: number;
+  createdUs: string;
+  id: string;
 }
 
 /**
  * Full-text search over the rooms the user is a member of: prefix-matching tsquery on the GIN index,
  * ranked, with a highlighted snippet (\u0001 and \u0002 mark the hits, to be turned into HTML safely).
+ * Keyset-paginated, so messages arriving between pages neither repeat nor hide a hit.
  */
 export async function searchMessages(
   db: Executor,
-  params: { userId: string; tsquery: string; roomId?: string; offset: number; limit: number },
+  params: { userId: string; tsquery: string; roomId?: string; after?: SearchAfter; limit: number },
 ): Promise<SearchHit[]> {
-  const rows = await queryRows<{ id: string; rank: number; snippet: string }>(
+  const rank = sql`ts_rank(m.search_vector, q)`;
+  const createdUs = sql`(extract(epoch from m.created_at) * 1000000)::bigint`;
+  const { after } = params;
+  const rows = await queryRows<{ id: string; rank: number; created_us: string; snippet: string }>(
     db,
-    sql`select m.id,
-               ts_rank(m.search_vector, q) as rank,
+    sql`select m.id, ${rank} as rank, ${createdUs}::text as created_us,
                ts_headline('simple', m.content, q,
-                 'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') as snippet
+                 'StartSel=' || chr(1) || ', StopSel=' || chr(2) ||
+                 ', MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') as snippet
         from ${messages} m
         join ${roomMembers} rm on rm.room_id = m.room_id and rm.user_id = ${params.userId},
              to_tsquery('simple', ${params.tsquery}) q
         where m.search_vector @@ q
           and m.deleted_at is null
           ${params.roomId ? sql`and m.room_id = ${params.roomId}` : sql``}
-        order by rank desc, m.created_at desc, m.id
-        offset ${params.offset} limit ${params.limit}`,
+          ${after ? sql`and (${rank}, ${createdUs}, m.id) < (${after.rank}::real, ${after.createdUs}::bigint, ${after.id}::uuid)` : sql``}
+        order by 2 desc, ${createdUs} desc, m.id desc
+        limit ${params.limit}`,
   );
-  return rows.map((r) => ({ id: r.id, rank: Number(r.rank), snippet: r.snippet }));
+  return rows.map((r) => ({
+    id: r.id,
+    rank: Number(r.rank),
+    createdUs: r.created_us,
+    snippet: r.snippet,
+  }));
 }

@@ -57,7 +57,8 @@ export function messagesRoutes(deps: { messages: MessagesService }): Router {
   router.post('/:id/react', async (req, res) => {
     const { id } = parseInput(messageIdParams, req.params, 'message id');
     const { emoji } = parseInput(reactBody, req.body, 'reaction');
-    sendData(res, await messages.react(actorOf(req), id, emoji));
+    // SPEC.md: the response is the message's reactions; sockets get { messageId, room, reactions }.
+    sendData(res, (await messages.react(actorOf(req), id, emoji)).reactions);
   });
 
   return router;

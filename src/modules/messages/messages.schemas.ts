@@ -48,14 +48,21 @@ export const emojiSchema = z
 
 export const reactBody = z.strictObject({ emoji: emojiSchema });
 
+/** A cursor parameter; an empty one (`?before=`) means none. */
+const optionalCursor = z
+  .string()
+  .max(300)
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
 const limitSchema = z.coerce.number().int().min(1).max(100).default(50);
 
 export const listMessagesQuery = z
   .object({
     room: roomRefSchema,
     limit: limitSchema,
-    before: z.string().max(200).optional(),
-    after: z.string().max(200).optional(),
+    before: optionalCursor,
+    after: optionalCursor,
   })
   .refine((q) => !(q.before && q.after), {
     message: 'use before or after, not both',
@@ -65,9 +72,9 @@ export const listMessagesQuery = z
 export const searchQuery = z.object({
   q: z.string().trim().min(1, 'q is required').max(200),
   room: roomRefSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: z.string().max(200).optional(),
-  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: optionalCursor,
+  cursor: optionalCursor,
 });
 
 export const messageIdParams = z.object({ id: idSchema });

@@ -1,5 +1,5 @@
 import type { Actor, AppContext } from '../../context.js';
-import type { Tx } from '../../db/client.js';
+import type { Executor, Tx } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, toAppError, validationError } from '../../errors.js';
@@ -13,9 +13,9 @@ import {
 } from '../rooms/rooms.access.js';
 import * as roomsRepo from '../rooms/rooms.repo.js';
 import { parseSeqCursor } from './message-cursor.js';
-import type { MessageView, Tombstone } from './messages.presenter.js';
+import { toMessageView, type MessageView, type Tombstone } from './messages.presenter.js';
 import * as repo from './messages.repo.js';
-import type { ReactionGroup } from './messages.repo.js';
+import type { InsertedMessage, ReactionGroup, SearchAfter } from './messages.repo.js';
 import type { SendMessageInput } from './messages.schemas.js';
 import { hydrate, loadMessageViews, noFiles, type FileViewLoader } from './messages.views.js';
 import { snippetToHtml, toPrefixTsquery } from './search-query.js';
@@ -59,6 +59,27 @@ export interface SendOptions {
 
 class DuplicateClientId extends Error {}
 
+/** The search cursor: where the previous page ended, as [rank, createdUs, id]. */
+function parseSearchCursor(cursor: string): SearchAfter {
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeCursor('q', cursor));
+  } catch {
+    throw validationError('Invalid cursor');
+  }
+  if (
+    !Array.isArray(value) ||
+    typeof value[0] !== 'number' ||
+    typeof value[1] !== 'string' ||
+    !/^-?\d{1,20}$/.test(value[1]) ||
+    typeof value[2] !== 'string' ||
+    !isId(value[2])
+  ) {
+    throw validationError('Invalid cursor');
+  }
+  return { rank: value[0], createdUs: value[1], id: value[2] };
+}
+
 export type MessagesService = ReturnType<typeof createMessagesService>;
 
 export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}) {
@@ -95,7 +116,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
 
   return {
     /**
-     * Sends a message: the one path for REST and sockets. Seq is allocated in the insert's transaction
+     * Sends a message: the one path for REST and sockets. Seq is allocated by the insert statement itself
      * (gapless per room); a clientId already used by this sender returns the first message instead.
      */
     async send(
@@ -105,30 +126,30 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     ): Promise<SendResult> {
       const type = options.type ?? 'text';
       const { room } = await requireMember(db, input.room, actor.userId);
-      if (input.clientId) {
-        const existing = await repo.findByClientId(db, actor.userId, input.clientId);
-        if (existing) return { message: await viewOf(existing.id), created: false };
-      }
       if (input.replyTo) await validateReply(room.id, input.replyTo);
-      let row: MessageRow;
+      const values = {
+        roomId: room.id,
+        senderId: actor.userId,
+        type,
+        content: input.content,
+        replyToId: input.replyTo ?? null,
+        clientId: input.clientId ?? null,
+      };
+      const insert = async (executor: Executor) => {
+        const inserted = await repo.insertNextMessage(executor, values);
+        if (!inserted) throw new DuplicateClientId();
+        return inserted;
+      };
+      let inserted: InsertedMessage;
       try {
-        row = await db.transaction(async (tx) => {
-          const seq = await repo.allocateSeq(tx, room.id);
-          const inserted = await repo.insertMessage(tx, {
-            roomId: room.id,
-            seq,
-            senderId: actor.userId,
-            type,
-            content: input.content,
-            replyToId: input.replyTo ?? null,
-            clientId: input.clientId ?? null,
-          });
-          // Rolling back returns the seq: a concurrent retry that lost the race leaves no gap.
-          if (!inserted) throw new DuplicateClientId();
-          await options.attach?.(tx, inserted);
-          await repo.advanceReadSeq(tx, room.id, actor.userId, seq);
-          return inserted;
-        });
+        const attach = options.attach;
+        inserted = attach
+          ? await db.transaction(async (tx) => {
+              const result = await insert(tx);
+              await attach(tx, result.message);
+              return result;
+            })
+          : await insert(db);
       } catch (err) {
         if (!(err instanceof DuplicateClientId) || !input.clientId) throw err;
         const first = await repo.findByClientId(db, actor.userId, input.clientId);
@@ -136,7 +157,11 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         return { message: await viewOf(first.id), created: false };
       }
       ctx.metrics.messagesSent.inc();
-      const message = await viewOf(row.id);
+      // A plain text message needs no second query: the insert returned its row and sender.
+      const message =
+        type === 'text' && !values.replyToId
+          ? toMessageView({ message: inserted.message, sender: inserted.sender, reply: null })
+          : await viewOf(inserted.message.id);
       broadcaster.toRoom(room.id, 'new-message', message);
       return { message, created: true };
     },
@@ -268,18 +293,17 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         ? (await requireMember(db, query.room, actor.userId)).room.id
         : undefined;
       const tsquery = toPrefixTsquery(query.q);
-      const offset = query.cursor ? Number(decodeCursor('o', query.cursor)) : 0;
-      if (!Number.isSafeInteger(offset) || offset < 0 || offset > 10_000)
-        throw validationError('Invalid cursor');
+      const after = query.cursor ? parseSearchCursor(query.cursor) : undefined;
       if (!tsquery) return { items: [], page: { nextCursor: null, limit: query.limit } };
       const hits = await repo.searchMessages(db, {
         userId: actor.userId,
         tsquery,
         roomId,
-        offset,
+        after,
         limit: query.limit + 1,
       });
       const pageHits = hits.slice(0, query.limit);
+      const last = pageHits.at(-1);
       const views = await loadMessageViews(
         db,
         pageHits.map((h) => h.id),
@@ -293,7 +317,10 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       return {
         items,
         page: {
-          nextCursor: hits.length > query.limit ? encodeCursor('o', offset + query.limit) : null,
+          nextCursor:
+            hits.length > query.limit && last
+              ? encodeCursor('q', JSON.stringify([last.rank, last.createdUs, last.id]))
+              : null,
           limit: query.limit,
         },
       };

@@ -398,13 +398,18 @@ export function createRoomsService(
         broadcaster.subscribeUser(other.id, room.id);
         broadcaster.toUser(other.id, 'room-joined', { room: room.id });
       }
-      return { room: await roomViewFor(actor.userId, room), created: Boolean(created) };
+      // Re-read: the row returned by the insert predates the two members being counted.
+      const fresh = (await repo.findRoomByRef(db, room.id)) ?? room;
+      return { room: await roomViewFor(actor.userId, fresh), created: Boolean(created) };
     },
 
     /** New users join the `general` room. */
     async joinGeneral(userId: string): Promise<void> {
       const general = await repo.findRoomByRef(db, GENERAL_SLUG);
-      if (general) await repo.addMember(db, general.id, userId, 'member');
+      if (general && (await repo.addMember(db, general.id, userId, 'member'))) {
+        broadcaster.subscribeUser(userId, general.id);
+        await announceJoin(general.id, userId);
+      }
     },
   };
 }

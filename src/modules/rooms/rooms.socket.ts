@@ -5,7 +5,9 @@ import { onEvent, type ChatSocket, type SocketRateLimiter } from '../../realtime
 import type { RoomsService } from './rooms.service.js';
 import type { TypingService } from './typing.service.js';
 
-const roomPayload = z.strictObject({ room: z.string().trim().min(1, 'room is required').max(100) });
+export const roomPayload = z.strictObject({
+  room: z.string().trim().min(1, 'room is required').max(100),
+});
 
 /** join-room, leave-room, typing-start, typing-stop. */
 export function registerRoomEvents(

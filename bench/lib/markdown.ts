@@ -1,0 +1,184 @@
+import type { ConnectionsResult } from '../scenarios/connections.js';
+import type { HistoryResult } from '../scenarios/history.js';
+import type { LoginResult } from '../scenarios/login.js';
+import type { PersistenceResult } from '../scenarios/persistence.js';
+import type { FanoutRun } from './fanout-engine.js';
+import type { ProfileSummary } from './profile.js';
+
+export const table = (headers: string[], rows: (string | number)[][]): string =>
+  [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+
+const errs = (e: Record<string, number>) =>
+  Object.entries(e)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+
+export function fanoutMd(run: FanoutRun, relay?: FanoutRun): string {
+  const rows = run.steps.map((s) => {
+    const base = relay?.steps.find((b) => b.rate === s.rate);
+    return [
+      s.rate,
+      `${s.acked}/${s.sent}${s.failed ? ` (${errs(s.errors)})` : ''}`,
+      `${s.ack.p50} / ${s.ack.p99}`,
+      `${s.delivered}/${s.expected}`,
+      s.deliveriesPerSec,
+      `${s.latency.p50} / ${s.latency.p95} / ${s.latency.p99} / ${s.latency.max}`,
+      base
+        ? `${(s.deliveriesPerSec / base.deliveriesPerSec).toFixed(2)}× / ${(s.latency.p99 / base.latency.p99).toFixed(2)}×`
+        : '',
+      s.serverCpuPct,
+      s.serverRssMiB,
+      s.generatorCpuPct,
+      s.saturated ?? 'no',
+    ];
+  });
+  const head =
+    `${run.connected}/${run.clients} clients connected in ${run.rooms} rooms${run.connectFailed ? ` (failures: ${errs(run.connectErrors)})` : ''}; ` +
+    (run.saturatedAt
+      ? `saturated at ${run.saturatedAt.rate} msg/s (${run.saturatedAt.reason})`
+      : 'did not saturate') +
+    `; highest sustained load ${run.maxSustainedRate} msg/s, peak ${run.peakDeliveriesPerSec} deliveries/s.`;
+  return `${head}\n\n${table(
+    [
+      'offered msg/s',
+      'acked/sent',
+      'ack p50 / p99 ms',
+      'delivered/expected',
+      'deliveries/s',
+      'latency p50 / p95 / p99 / max ms',
+      relay ? 'vs relay: deliveries / p99' : '',
+      'server CPU %',
+      'server RSS MiB',
+      'generator CPU %',
+      'saturated',
+    ],
+    rows,
+  )}`;
+}
+
+export function connectionsMd(c: ConnectionsResult): string {
+  const rows = [c.server, c.relay].map((r) => [
+    r.label,
+    `${r.connected}/${r.target}`,
+    r.failed ? errs(r.errors) : 0,
+    r.rampSeconds,
+    r.connectRate,
+    `${r.connectLatency.p50} / ${r.connectLatency.p99}`,
+    `${r.rssBeforeMiB} → ${r.rssIdleMiB}`,
+    r.rssPerSocketKiB,
+    r.serverCpuPctRamp,
+    `${r.lag.ramp?.health.p50} / ${r.lag.ramp?.health.p99}`,
+    `${r.lag.idle?.health.p50} / ${r.lag.idle?.health.p99}`,
+    `${r.lag.ramp?.noDb.p99} / ${r.lag.idle?.noDb.p99}`,
+  ]);
+  return table(
+    [
+      'system',
+      'connected',
+      'failed',
+      'ramp s',
+      'connects/s',
+      'connect p50 / p99 ms',
+      'RSS MiB before → idle',
+      'KiB/socket',
+      'CPU % during ramp',
+      '/health p50 / p99 ms (ramp)',
+      '/health p50 / p99 ms (idle)',
+      '404 path p99 ms ramp / idle',
+    ],
+    rows,
+  );
+}
+
+export function historyMd(h: HistoryResult): string {
+  const rows = h.endpoints.map((e) => [
+    e.name,
+    `\`${e.example.replace(/room=[^&]+/, 'room=…')}\``,
+    e.reqPerSec,
+    `${e.latency.p50} / ${e.latency.p95} / ${e.latency.p99} / ${e.latency.max}`,
+    e.non2xx,
+    e.errors,
+    e.serverCpuPct,
+  ]);
+  const plans = Object.entries(h.plans)
+    .map(
+      ([name, p]) =>
+        `<details><summary>${name}</summary>\n\n\`\`\`sql\n${p.sql}\n\`\`\`\n\n\`\`\`\n${p.plan}\n\`\`\`\n</details>`,
+    )
+    .join('\n\n');
+  return `${h.messages} messages in ${h.rooms} rooms (seeded in ${h.seedSeconds} s); ${h.users} users, each a member of ${h.memberRooms} rooms; autocannon with ${h.connections} keep-alive connections.\n\n${table(
+    [
+      'endpoint',
+      'example',
+      'req/s',
+      'p50 / p95 / p99 / max ms',
+      'non-2xx',
+      'errors',
+      'server CPU %',
+    ],
+    rows,
+  )}\n\nQuery plans (EXPLAIN (ANALYZE, BUFFERS), the app's own SQL captured from its repository functions):\n\n${plans}`;
+}
+
+export function loginMd(l: LoginResult): string {
+  const phases = Object.entries(l.lag).map(([phase, p]) => [
+    phase,
+    `${p.health.p50} / ${p.health.p99} / ${p.health.max}`,
+    `${p.noDb.p50} / ${p.noDb.p99} / ${p.noDb.max}`,
+    p.errors,
+  ]);
+  return `${table(
+    [
+      'offered',
+      'sent',
+      'ok',
+      'not sent (1,000 in flight)',
+      'errors',
+      'completed/s',
+      'latency p50 / p95 / p99 ms',
+      'server CPU %',
+      'statuses',
+    ],
+    [
+      [
+        `${l.offeredRate}/s × ${l.durationS} s`,
+        l.sent,
+        l.ok,
+        l.skipped,
+        l.errors,
+        l.completedPerSec,
+        `${l.latency.p50} / ${l.latency.p95} / ${l.latency.p99}`,
+        l.serverCpuPct,
+        errs(l.statusCodes),
+      ],
+    ],
+  )}\n\nEvent-loop responsiveness, measured indirectly (20 probes/s of each):\n\n${table(['phase', '/health p50 / p99 / max ms', '404 path p50 / p99 / max ms', 'probe errors'], phases)}`;
+}
+
+export function persistenceMd(p: PersistenceResult): string {
+  return table(
+    ['loop', 'connections', 'per second', 'p50 / p99 ms'],
+    p.loops.map((l) => [l.name, l.connections, l.perSec, `${l.latency.p50} / ${l.latency.p99}`]),
+  );
+}
+
+export function profilesMd(profiles: Record<string, ProfileSummary[]>): string {
+  return Object.entries(profiles)
+    .flatMap(([node, list]) =>
+      list.map(
+        (p) =>
+          `#### ${node} (${p.busyMs} ms busy, ${p.idlePct}% idle)\n\n${table(
+            ['self time by package/module', 'ms', '%'],
+            p.byArea.slice(0, 10).map((a) => [a.area, a.selfMs, a.pct]),
+          )}\n\n${table(
+            ['top functions (self time)', 'ms', '%'],
+            p.topFunctions.slice(0, 15).map((t) => [`\`${t.name}\``, t.selfMs, t.pct]),
+          )}`,
+      ),
+    )
+    .join('\n\n');
+}

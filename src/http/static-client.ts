@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type RequestHandler } from 'express';
+
+/**
+ * The demo client's policy, stricter than helmet's global one where it can be: scripts and styles
+ * only from this origin, the API and Socket.io (ws/wss) on it. Pictures and videos also from
+ * PUBLIC_URL's origin (local file URLs are absolute, made from it, and the page may be opened under
+ * another name, e.g. 127.0.0.1 for localhost) and from https hosts (S3, Cloudinary).
+ */
+export function demoClientCsp(publicUrl?: string): string {
+  let media = "'self' data: blob: https:";
+  const origin = publicUrl && URL.canParse(publicUrl) ? new URL(publicUrl).origin : undefined;
+  if (origin?.startsWith('http')) media += ` ${origin}`;
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src ${media}`,
+    `media-src ${media}`,
+    "connect-src 'self' ws: wss:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** public/ at the repository root, from src/http (tsx) or dist/src/http (compiled). */
+function defaultDir(): string {
+  const candidates = ['../../public', '../../../public'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  const built = candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  return built ?? (import.meta.url.includes('/dist/') ? candidates[1]! : candidates[0]!);
+}
+
+/** Top-level files only (`/`, `/app.js`, `/style.css`...): API and file paths pass straight through. */
+const CLIENT_PATH = /^\/(?:[\w-]+\.(?:html|js|css|map|png|svg|ico|webmanifest))?$/;
+
+/**
+ * Serves the browser demo client (built from client/ into public/ by `npm run build:client`) at `/`.
+ * Without a build, `/` answers with a short note saying how to make one.
+ */
+export function demoClientRoutes(options: { dir?: string; publicUrl?: string } = {}): Router {
+  const dir = options.dir ?? defaultDir();
+  const csp = demoClientCsp(options.publicUrl);
+  const router = Router();
+  const serve = express.static(dir, {
+    index: 'index.html',
+    redirect: false,
+    dotfiles: 'ignore',
+    setHeaders: (res) => {
+      // The file names carry no hash: revalidate every time (cheap with ETags).
+      res.setHeader('Content-Security-Policy', csp);
+      res.setHeader('Cache-Control', 'no-cache');
+    },
+  });
+
+  const handler: RequestHandler = (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !CLIENT_PATH.test(req.path)) {
+      return next();
+    }
+    if ((req.path === '/' || req.path === '/index.html') && !existsSync(join(dir, 'index.html'))) {
+      res
+        .status(503)
+        .type('text/plain')
+        .send('The demo client is not built. Run `npm run build:client`, then reload.\n');
+      return;
+    }
+    serve(req, res, next);
+  };
+  router.use(handler);
+  return router;
+}

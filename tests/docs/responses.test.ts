@@ -1,0 +1,418 @@
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { bearer, createUser, uniqueRoomName, type TestUser } from '../helpers/factories.js';
+import { connectRecorded, type RecordedSocket } from '../helpers/sockets.js';
+import { documentedClient } from './support.js';
+
+/**
+ * Drives every documented route with a realistic request and checks each answer against the
+ * document: success bodies parse with the documented (strict) zod schema, and one error per route
+ * parses with the error schema, with a documented status.
+ */
+
+const METRICS_TOKEN = 'docs-test-metrics-token';
+const PASSWORD = 'correct horse battery';
+
+let t: TestApp;
+let api: ReturnType<typeof documentedClient>;
+let alice: TestUser;
+let bob: TestUser;
+let carol: TestUser;
+let bobSocket: RecordedSocket | undefined;
+let png: Buffer;
+
+beforeAll(async () => {
+  t = await startTestApp({ env: { METRICS_TOKEN } });
+  api = documentedClient(t);
+  png = await sharp({ create: { width: 12, height: 8, channels: 3, background: '#c81e1e' } })
+    .png()
+    .toBuffer();
+});
+
+afterAll(async () => {
+  bobSocket?.close();
+  await t?.stop();
+});
+
+const unknownId = randomUUID();
+const uid = () => randomUUID().slice(0, 8);
+
+describe('documented responses', () => {
+  it('auth', async () => {
+    const username = `alice_${uid()}`;
+    const registered = await api.ok(
+      'post',
+      '/api/v1/auth/register',
+      { body: { username, email: `${username}@example.com`, password: PASSWORD } },
+      201,
+    );
+    const data = registered.data as {
+      user: { id: string };
+      accessToken: string;
+      refreshToken: string;
+    };
+    alice = {
+      id: data.user.id,
+      username,
+      email: `${username}@example.com`,
+      password: PASSWORD,
+      accessToken: data.accessToken,
+      refreshToken: data.refreshToken,
+      auth: bearer(data.accessToken),
+    };
+    bob = await createUser(t);
+    carol = await createUser(t);
+    await api.fail('post', '/api/v1/auth/register', { body: { username: 'x' } }, 400);
+
+    const login = await api.ok('post', '/api/v1/auth/login', {
+      body: { username, password: PASSWORD },
+    });
+    const session = login.data as { accessToken: string; refreshToken: string };
+    await api.fail('post', '/api/v1/auth/login', { body: { username, password: 'wrong!!!' } }, 401);
+
+    const refreshed = await api.ok('post', '/api/v1/auth/refresh', {
+      body: { refreshToken: session.refreshToken },
+    });
+    await api.fail('post', '/api/v1/auth/refresh', { body: { refreshToken: 'nope' } }, 401);
+
+    await api.ok('get', '/api/v1/auth/me', { auth: alice.auth });
+    await api.fail('get', '/api/v1/auth/me', {}, 401);
+
+    const pair = refreshed.data as { accessToken: string; refreshToken: string };
+    await api.ok('post', '/api/v1/auth/logout', {
+      auth: bearer(pair.accessToken),
+      body: { refreshToken: pair.refreshToken },
+    });
+    await api.fail('post', '/api/v1/auth/logout', { body: {} }, 401);
+  });
+
+  it('users', async () => {
+    await api.ok('post', '/api/v1/users/avatar', {
+      auth: alice.auth,
+      files: { avatar: { buffer: png, filename: 'me.png' } },
+    });
+    await api.fail(
+      'post',
+      '/api/v1/users/avatar',
+      {
+        auth: alice.auth,
+        files: { avatar: { buffer: Buffer.from('%PDF-1.4\n%%EOF\n'), filename: 'a.pdf' } },
+      },
+      415,
+    );
+
+    bobSocket = await connectRecorded(t.url, bob.accessToken);
+    const online = await api.ok('get', '/api/v1/users/online', { auth: alice.auth });
+    expect((online.data as { userId: string }[]).map((u) => u.userId)).toContain(bob.id);
+    await api.fail('get', '/api/v1/users/online', {}, 401);
+
+    await api.ok('get', '/api/v1/users/profile', { auth: alice.auth });
+    await api.fail('get', '/api/v1/users/profile', { auth: bearer('not-a-token') }, 401);
+
+    await api.ok('put', '/api/v1/users/profile', {
+      auth: alice.auth,
+      body: { displayName: 'Alice', bio: 'Writes the docs' },
+    });
+    await api.fail('put', '/api/v1/users/profile', { auth: alice.auth, body: {} }, 400);
+
+    await api.ok('post', '/api/v1/users/status', { auth: alice.auth, body: { status: 'away' } });
+    await api.fail(
+      'post',
+      '/api/v1/users/status',
+      { auth: alice.auth, body: { status: 'asleep' } },
+      400,
+    );
+
+    const found = await api.ok('get', '/api/v1/users/search', {
+      auth: alice.auth,
+      query: { q: bob.username.slice(0, 6), limit: 100 },
+    });
+    expect((found.data as { id: string }[]).length).toBeGreaterThan(0);
+    await api.fail('get', '/api/v1/users/search', { auth: alice.auth }, 400);
+
+    await api.ok('get', '/api/v1/users/{id}', { auth: alice.auth, params: { id: bob.id } });
+    await api.fail(
+      'get',
+      '/api/v1/users/{id}',
+      { auth: alice.auth, params: { id: unknownId } },
+      404,
+    );
+  });
+
+  let pub: { id: string; slug: string };
+  let priv: { id: string };
+  let direct: { id: string };
+
+  it('rooms', async () => {
+    const a = { auth: alice.auth };
+    pub = (
+      await api.ok(
+        'post',
+        '/api/v1/rooms',
+        { ...a, body: { name: uniqueRoomName('Docs'), type: 'public', description: 'About docs' } },
+        201,
+      )
+    ).data;
+    priv = (
+      await api.ok(
+        'post',
+        '/api/v1/rooms',
+        { ...a, body: { name: uniqueRoomName(), type: 'private' } },
+        201,
+      )
+    ).data;
+    await api.fail('post', '/api/v1/rooms', { ...a, body: { name: '', type: 'public' } }, 400);
+
+    await api.ok('get', '/api/v1/rooms', { ...a, query: { limit: 100 } });
+    await api.fail('get', '/api/v1/rooms', { ...a, query: { limit: 0 } }, 400);
+    await api.ok('get', '/api/v1/rooms/public', { ...a, query: { q: 'Docs' } });
+    await api.fail('get', '/api/v1/rooms/public', { ...a, query: { limit: 'many' } }, 400);
+
+    direct = (await api.ok('post', '/api/v1/rooms/direct', { ...a, body: { userId: bob.id } }, 201))
+      .data;
+    await api.ok('post', '/api/v1/rooms/direct', { ...a, body: { userId: bob.id } }, 200);
+    await api.fail('post', '/api/v1/rooms/direct', { ...a, body: { userId: alice.id } }, 400);
+
+    await api.ok('get', '/api/v1/rooms/{id}', { ...a, params: { id: pub.slug } });
+    const dm = await api.ok('get', '/api/v1/rooms/{id}', { ...a, params: { id: direct.id } });
+    expect(dm.data).toHaveProperty('peer.id', bob.id);
+    await api.fail('get', '/api/v1/rooms/{id}', { auth: carol.auth, params: { id: priv.id } }, 404);
+
+    await api.ok('patch', '/api/v1/rooms/{id}', {
+      ...a,
+      params: { id: pub.id },
+      body: { description: 'Docs!' },
+    });
+    await api.fail(
+      'patch',
+      '/api/v1/rooms/{id}',
+      { auth: bob.auth, params: { id: pub.id }, body: { description: 'mine now' } },
+      403,
+    );
+
+    await api.ok('post', '/api/v1/rooms/{id}/join', { auth: bob.auth, params: { id: pub.id } });
+    await api.fail(
+      'post',
+      '/api/v1/rooms/{id}/join',
+      { auth: carol.auth, params: { id: priv.id } },
+      404,
+    );
+
+    const members = { ...a, params: { id: priv.id } };
+    await api.ok(
+      'post',
+      '/api/v1/rooms/{id}/members',
+      { ...members, body: { userId: carol.id } },
+      201,
+    );
+    await api.ok(
+      'post',
+      '/api/v1/rooms/{id}/members',
+      { ...members, body: { userId: carol.id } },
+      200,
+    );
+    await api.fail(
+      'post',
+      '/api/v1/rooms/{id}/members',
+      { auth: bob.auth, params: { id: priv.id }, body: { userId: bob.id } },
+      404,
+    );
+    await api.ok('get', '/api/v1/rooms/{id}/members', members);
+    await api.fail(
+      'get',
+      '/api/v1/rooms/{id}/members',
+      { auth: bob.auth, params: { id: priv.id } },
+      404,
+    );
+
+    const member = { ...a, params: { id: priv.id, userId: carol.id } };
+    await api.ok('patch', '/api/v1/rooms/{id}/members/{userId}', {
+      ...member,
+      body: { role: 'admin' },
+    });
+    await api.fail(
+      'patch',
+      '/api/v1/rooms/{id}/members/{userId}',
+      { ...member, body: { role: 'king' } },
+      400,
+    );
+    await api.ok('delete', '/api/v1/rooms/{id}/members/{userId}', member);
+    await api.fail('delete', '/api/v1/rooms/{id}/members/{userId}', member, 404);
+
+    await api.ok('post', '/api/v1/rooms/{id}/leave', { auth: bob.auth, params: { id: pub.id } });
+    await api.fail('post', '/api/v1/rooms/{id}/leave', { ...a, params: { id: direct.id } }, 403);
+
+    const doomed = (
+      await api.ok(
+        'post',
+        '/api/v1/rooms',
+        { ...a, body: { name: uniqueRoomName(), type: 'public' } },
+        201,
+      )
+    ).data as { id: string };
+    await api.fail(
+      'delete',
+      '/api/v1/rooms/{id}',
+      { auth: bob.auth, params: { id: doomed.id } },
+      403,
+    );
+    await api.ok('delete', '/api/v1/rooms/{id}', { ...a, params: { id: doomed.id } });
+  });
+
+  it('messages', async () => {
+    const a = { auth: alice.auth };
+    await api.ok('post', '/api/v1/rooms/{id}/join', { auth: bob.auth, params: { id: pub.id } });
+    const first = (
+      await api.ok(
+        'post',
+        '/api/v1/messages',
+        { ...a, body: { room: pub.id, content: 'hello docs' } },
+        201,
+      )
+    ).data as { id: string; seq: number };
+    const clientId = `c-${uid()}`;
+    const body = { room: pub.slug, content: 'a reply about docs', replyTo: first.id, clientId };
+    const reply = (await api.ok('post', '/api/v1/messages', { auth: bob.auth, body }, 201))
+      .data as {
+      id: string;
+      replyPreview: unknown;
+    };
+    expect(reply.replyPreview).toMatchObject({ id: first.id });
+    await api.ok('post', '/api/v1/messages', { auth: bob.auth, body }, 200);
+    await api.fail(
+      'post',
+      '/api/v1/messages',
+      { ...a, body: { room: pub.id, content: '   ' } },
+      400,
+    );
+
+    await api.ok('put', '/api/v1/messages/{id}', {
+      ...a,
+      params: { id: first.id },
+      body: { content: 'hello docs!' },
+    });
+    await api.fail(
+      'put',
+      '/api/v1/messages/{id}',
+      { auth: bob.auth, params: { id: first.id }, body: { content: 'not yours' } },
+      403,
+    );
+
+    await api.ok('post', '/api/v1/messages/{id}/react', {
+      auth: bob.auth,
+      params: { id: first.id },
+      body: { emoji: '👍' },
+    });
+    await api.fail(
+      'post',
+      '/api/v1/messages/{id}/react',
+      { auth: bob.auth, params: { id: first.id }, body: { emoji: 'thumbs up' } },
+      400,
+    );
+
+    await api.ok('post', '/api/v1/messages/{id}/read', {
+      auth: bob.auth,
+      params: { id: first.id },
+    });
+    await api.fail(
+      'post',
+      '/api/v1/messages/{id}/read',
+      { auth: bob.auth, params: { id: unknownId } },
+      404,
+    );
+
+    const found = await api.ok('get', '/api/v1/messages/search', {
+      ...a,
+      query: { q: 'docs', room: pub.id },
+    });
+    expect((found.data as unknown[]).length).toBeGreaterThan(0);
+    await api.fail('get', '/api/v1/messages/search', a, 400);
+
+    await api.ok('delete', '/api/v1/messages/{id}', { auth: bob.auth, params: { id: reply.id } });
+    await api.fail(
+      'delete',
+      '/api/v1/messages/{id}',
+      { auth: bob.auth, params: { id: reply.id } },
+      404,
+    );
+
+    await api.ok('post', '/api/v1/messages', {
+      ...a,
+      body: { room: pub.id, content: 'more docs' },
+    });
+    const history = await api.ok('get', '/api/v1/messages', {
+      ...a,
+      query: { room: pub.id, limit: 1 },
+    });
+    expect(history.page?.nextCursor).toEqual(expect.any(String));
+    const catchUp = await api.ok('get', '/api/v1/messages', {
+      ...a,
+      query: { room: pub.id, after: 0 },
+    });
+    expect(catchUp.data).toContainEqual({
+      id: reply.id,
+      room: pub.id,
+      seq: expect.any(Number),
+      deleted: true,
+    });
+    await api.fail('get', '/api/v1/messages', { auth: carol.auth, query: { room: pub.id } }, 403);
+  });
+
+  it('files', async () => {
+    const a = { auth: alice.auth };
+    const fields = { room: pub.id, caption: 'a red square', clientId: `f-${uid()}` };
+    const upload = { ...a, fields, files: { file: { buffer: png, filename: 'red.png' } } };
+    const posted = (await api.ok('post', '/api/v1/files/upload', upload, 201)).data as {
+      file: { width?: number; thumbnailUrl?: string };
+      message: { id: string };
+    };
+    expect(posted.file.width).toBe(12);
+    expect(posted.file.thumbnailUrl).toEqual(expect.any(String));
+    await api.ok('post', '/api/v1/files/upload', upload, 200);
+    await api.fail('post', '/api/v1/files/upload', { ...a, fields: { room: pub.id } }, 400);
+
+    const media = await api.ok('get', '/api/v1/files/media/{room}', {
+      ...a,
+      params: { room: pub.slug },
+      query: { type: 'image' },
+    });
+    expect((media.data as unknown[]).length).toBe(1);
+    await api.fail(
+      'get',
+      '/api/v1/files/media/{room}',
+      { ...a, params: { room: 'no-such-room' } },
+      404,
+    );
+
+    await api.ok('get', '/api/v1/files/stats/{room}', { ...a, params: { room: pub.id } });
+    await api.fail(
+      'get',
+      '/api/v1/files/stats/{room}',
+      { auth: carol.auth, params: { room: pub.id } },
+      403,
+    );
+
+    await api.ok('delete', '/api/v1/files/{messageId}', {
+      ...a,
+      params: { messageId: posted.message.id },
+    });
+    await api.fail(
+      'delete',
+      '/api/v1/files/{messageId}',
+      { ...a, params: { messageId: posted.message.id } },
+      404,
+    );
+  });
+
+  it('system', async () => {
+    await api.ok('get', '/health', {}, 200);
+    await api.ok('get', '/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    await api.fail('get', '/metrics', {}, 401);
+  });
+
+  it('covered every documented route, with success and with an error', () => {
+    expect(api.missing()).toEqual({ success: [], error: [] });
+  });
+});

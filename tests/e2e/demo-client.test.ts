@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { testDbKind } from '../helpers/db.js';
+
+/**
+ * The demo client end to end: two users in two browser contexts of Debian's chromium (never a
+ * downloaded browser), driven with playwright-core. `.ci/run` installs chromium with apt-get.
+ * Screenshots go to test-artifacts/e2e/. Runs in the `pg` project only: the client does not care
+ * which database is behind the API, and a browser run costs seconds.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const ARTIFACTS = join('test-artifacts', 'e2e');
+const WAIT = { timeout: 10_000 };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const title = hasChromium
+  ? 'demo client in a browser (e2e)'
+  : `demo client in a browser (e2e) — SKIPPED: ${CHROMIUM} not found; install it with \`apt-get install chromium\``;
+
+describe.skipIf(!hasChromium || testDbKind !== 'pg')(title, () => {
+  let app: TestApp;
+  let browser: Browser;
+  let baseUrl: string;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    // The client is built from client/ into public/, which the app serves at `/`.
+    execFileSync(
+      process.execPath,
+      [fileURLToPath(new URL('../../client/build.mjs', import.meta.url))],
+      {
+        stdio: 'pipe',
+      },
+    );
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // File URLs are absolute, made from PUBLIC_URL: move the app from the helper's random port to
+    // the one PUBLIC_URL names, so the pictures load from the page's own origin.
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    app = await startTestApp({ env: { PRESENCE_GRACE_MS: '200', PUBLIC_URL: baseUrl } });
+    await new Promise<void>((resolve) => app.server.close(() => resolve()));
+    await new Promise<void>((resolve) => app.server.listen(port, '127.0.0.1', resolve));
+    // launch() always starts from a fresh temporary profile (--user-data-dir) of its own and removes
+    // it on close; it refuses a --user-data-dir in args, which is only for persistent contexts.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  async function openAs(name: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`${name}: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()))
+        problems.push(`${name}: ${msg.text()}`);
+    });
+    const response = await page.goto(baseUrl);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("connect-src 'self' ws: wss:");
+
+    await page.click('#auth-switch');
+    await page.fill('#auth-username', name);
+    await page.fill('#auth-email', `${name}@example.com`);
+    await page.fill('#auth-password', 'correct horse battery');
+    await page.click('#auth-submit');
+    await page.locator('#room-title', { hasText: '# general' }).waitFor(WAIT);
+    // Connected: the socket's status dot turns green.
+    await page.locator('#conn.online').waitFor(WAIT);
+    return page;
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+  it('shows a message, typing, a reaction and a picture live to the other user', async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+
+    // A message from Alice appears for Bob without a reload.
+    await alice.fill('#text', 'Hello Bob, this is Alice');
+    await alice.press('#text', 'Enter');
+    const bobsCopy = bob.locator('#messages .msg', { hasText: 'Hello Bob, this is Alice' });
+    await bobsCopy.waitFor(WAIT);
+    await shot(bob, '01-bob-sees-message');
+
+    // Alice types: Bob sees the indicator.
+    await alice.locator('#text').pressSequentially('I am typing', { delay: 20 });
+    await bob.locator('#typing', { hasText: 'alice is typing' }).waitFor(WAIT);
+    await shot(bob, '02-bob-sees-typing');
+    await alice.fill('#text', '');
+
+    // Bob reacts: Alice sees the reaction.
+    await bobsCopy.hover();
+    await bobsCopy.locator('.actions button[title="React with 👍"]').click();
+    const alicesCopy = alice.locator('#messages .msg', { hasText: 'Hello Bob, this is Alice' });
+    await alicesCopy.locator('.reaction', { hasText: '👍 1' }).waitFor(WAIT);
+    await shot(alice, '03-alice-sees-reaction');
+
+    // Alice uploads a picture: Bob sees its preview, loaded.
+    const picture = await sharp({
+      create: { width: 64, height: 48, channels: 3, background: { r: 59, g: 110, b: 245 } },
+    })
+      .png()
+      .toBuffer();
+    await alice.setInputFiles('#file', {
+      name: 'blue.png',
+      mimeType: 'image/png',
+      buffer: picture,
+    });
+    const preview = bob.locator('#messages .file.image img');
+    await preview.waitFor(WAIT);
+    // Loaded, not just in the page: the signed URL answered with a picture.
+    await expect
+      .poll(
+        () =>
+          preview.evaluate((el) => {
+            const img = el as unknown as { complete: boolean; naturalWidth: number };
+            return img.complete && img.naturalWidth > 0;
+          }),
+        WAIT,
+      )
+      .toBe(true);
+    expect(await bob.locator('#messages .file.image figcaption').textContent()).toContain(
+      'blue.png',
+    );
+    await shot(bob, '04-bob-sees-picture');
+    await shot(alice, '05-alice-final');
+
+    // Presence: each sees the other online.
+    await bob
+      .locator('#messages .msg', { hasText: 'Hello Bob' })
+      .locator('.dot.online')
+      .waitFor(WAIT);
+
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
