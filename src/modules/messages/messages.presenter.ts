@@ -1,5 +1,4 @@
-import type { UserRow } from '../../db/schema/index.js';
-import type { MessageRecord, ReactionGroup } from './messages.repo.js';
+import type { MessageRecord, ReactionGroup, SenderRow } from './messages.repo.js';
 
 export interface SenderView {
   id: string;
@@ -50,7 +49,7 @@ export interface Tombstone {
 
 const PREVIEW_LENGTH = 200;
 
-export function toSender(u: UserRow | null): SenderView | null {
+export function toSender(u: SenderRow | null): SenderView | null {
   return u
     ? { id: u.id, username: u.username, displayName: u.displayName, avatarUrl: u.avatarUrl }
     : null;

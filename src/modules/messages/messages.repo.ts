@@ -11,23 +11,47 @@ import {
   type UserRow,
 } from '../../db/schema/index.js';
 
+/** A message as read for display: every column but the search vector. */
+export type StoredMessage = Omit<MessageRow, 'searchVector'>;
+/** What a message shows of its sender; never the rest of the user row (hashes stay in the database). */
+export type SenderRow = Pick<UserRow, 'id' | 'username' | 'displayName' | 'avatarUrl'>;
+
 export interface MessageRecord {
-  message: MessageRow;
-  sender: UserRow | null;
-  reply: { message: MessageRow; sender: UserRow | null } | null;
+  message: StoredMessage;
+  sender: SenderRow | null;
+  reply: { message: StoredMessage; sender: SenderRow | null } | null;
 }
 
 const replyMessages = alias(messages, 'reply_message');
 const replySenders = alias(users, 'reply_sender');
 const senders = alias(users, 'sender');
 
+function pick<T, K extends keyof T>(table: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, table[k]])) as Pick<T, K>;
+}
+
+const MESSAGE_KEYS = [
+  'id',
+  'roomId',
+  'seq',
+  'senderId',
+  'type',
+  'content',
+  'replyToId',
+  'clientId',
+  'createdAt',
+  'editedAt',
+  'deletedAt',
+] as const;
+const SENDER_KEYS = ['id', 'username', 'displayName', 'avatarUrl'] as const;
+
 function selectRecords(db: Executor) {
   return db
     .select({
-      message: messages,
-      sender: senders,
-      replyMessage: replyMessages,
-      replySender: replySenders,
+      message: pick(messages, MESSAGE_KEYS),
+      sender: pick(senders, SENDER_KEYS),
+      replyMessage: pick(replyMessages, MESSAGE_KEYS),
+      replySender: pick(replySenders, SENDER_KEYS),
     })
     .from(messages)
     .leftJoin(senders, eq(senders.id, messages.senderId))
@@ -70,8 +94,8 @@ export async function findByClientId(
 }
 
 export interface InsertedMessage {
-  message: MessageRow;
-  sender: UserRow | null;
+  message: StoredMessage;
+  sender: SenderRow | null;
 }
 
 interface InsertedRow {
@@ -133,7 +157,7 @@ export async function insertNextMessage(
   );
   const r = rows[0];
   if (!r) return undefined;
-  const message: MessageRow = {
+  const message: StoredMessage = {
     id: r.id,
     roomId: r.room_id,
     seq: Number(r.seq),
@@ -145,7 +169,6 @@ export async function insertNextMessage(
     createdAt: toDate(r.created_at),
     editedAt: r.edited_at ? toDate(r.edited_at) : null,
     deletedAt: r.deleted_at ? toDate(r.deleted_at) : null,
-    searchVector: null,
   };
   const sender = r.username
     ? ({

@@ -15,7 +15,12 @@ import * as roomsRepo from '../rooms/rooms.repo.js';
 import { parseSeqCursor } from './message-cursor.js';
 import { toMessageView, type MessageView, type Tombstone } from './messages.presenter.js';
 import * as repo from './messages.repo.js';
-import type { InsertedMessage, ReactionGroup, SearchAfter } from './messages.repo.js';
+import type {
+  InsertedMessage,
+  ReactionGroup,
+  SearchAfter,
+  StoredMessage,
+} from './messages.repo.js';
 import type { SendMessageInput } from './messages.schemas.js';
 import { hydrate, loadMessageViews, noFiles, type FileViewLoader } from './messages.views.js';
 import { snippetToHtml, toPrefixTsquery } from './search-query.js';
@@ -54,7 +59,7 @@ export type SearchResult = MessageView & { snippet: string; rank: number };
 export interface SendOptions {
   type?: MessageRow['type'];
   /** Runs inside the send's transaction, after the insert (a file message stores its file row here). */
-  attach?: (tx: Tx, message: MessageRow) => Promise<void>;
+  attach?: (tx: Tx, message: StoredMessage) => Promise<void>;
 }
 
 class DuplicateClientId extends Error {}

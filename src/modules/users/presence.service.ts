@@ -12,6 +12,11 @@ export interface OnlineUser {
   status: UserStatus;
 }
 
+/** Up to this many online users, ask the database about exactly them. */
+const DIRECT_LOOKUP_MAX = 500;
+/** `online-users` and GET /users/online list at most this many users. */
+export const ONLINE_USERS_MAX = 1000;
+
 export type PresenceService = ReturnType<typeof createPresenceService>;
 
 /**
@@ -77,22 +82,51 @@ export function createPresenceService(
       for (const userId of await store.sweepExpired()) await announce(userId, 'user-offline');
     },
 
-    /** Users online now who share a room with the caller, the caller excluded; `offline` choosers hidden. */
+    /**
+     * Users online now who share a room with the caller, the caller excluded, `offline` choosers hidden,
+     * by username, at most ONLINE_USERS_MAX.
+     */
     async onlineFor(actor: Actor): Promise<OnlineUser[]> {
-      const ids = (await store.onlineUserIds()).filter((id) => id !== actor.userId);
-      if (ids.length === 0) return [];
-      return queryRows<OnlineUser>(
-        db,
-        sql`select u.id as "userId", u.username, u.status
-            from users u
-            where u.id = any(${sql.param(ids)}::uuid[])
-              and u.status <> 'offline'
-              and exists (
-                select 1 from room_members mine
-                join room_members theirs on theirs.room_id = mine.room_id
-                where mine.user_id = ${actor.userId} and theirs.user_id = u.id)
-            order by lower(u.username)`,
-      );
+      const online = new Set(await store.onlineUserIds());
+      online.delete(actor.userId);
+      if (online.size === 0) return [];
+      let rows: OnlineUser[];
+      if (online.size <= DIRECT_LOOKUP_MAX) {
+        rows = await queryRows<OnlineUser>(
+          db,
+          sql`select u.id as "userId", u.username, u.status
+              from users u
+              where u.id = any(${sql.param([...online])}::uuid[])
+                and u.status <> 'offline'
+                and exists (
+                  select 1 from room_members mine
+                  join room_members theirs on theirs.room_id = mine.room_id
+                  where mine.user_id = ${actor.userId} and theirs.user_id = u.id)`,
+        );
+      } else {
+        // Many online: list my room-mates from the index and intersect here, rather than send
+        // thousands of ids to the database on every connect.
+        const mates = await queryRows<{ user_id: string }>(
+          db,
+          sql`select distinct theirs.user_id from room_members mine
+              join room_members theirs on theirs.room_id = mine.room_id
+              where mine.user_id = ${actor.userId}`,
+        );
+        const ids = mates
+          .map((m) => m.user_id)
+          .filter((id) => online.has(id))
+          .slice(0, ONLINE_USERS_MAX);
+        rows = ids.length
+          ? await queryRows<OnlineUser>(
+              db,
+              sql`select u.id as "userId", u.username, u.status from users u
+                  where u.id = any(${sql.param(ids)}::uuid[]) and u.status <> 'offline'`,
+            )
+          : [];
+      }
+      return rows
+        .sort((x, y) => x.username.toLowerCase().localeCompare(y.username.toLowerCase()))
+        .slice(0, ONLINE_USERS_MAX);
     },
 
     /** Tells everyone sharing a room with the user about a status they chose. */
