@@ -76,6 +76,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const app = express();
   const server = createServer(app);
+  // Slow clients (slowloris) cannot hold a connection open: headers within 15 s, a request within 30 s.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
   const io = createIo(server, config, redis);
   const ctx: AppContext = {
     config,
@@ -205,15 +209,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   async function close(): Promise<void> {
     stopSockets();
+    let sweep: NodeJS.Timeout | undefined;
     const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
       server.close(() => resolve());
-      // Keep-alive connections with no request in flight would hold close() open until they time out.
+      // Keep-alive connections with no request in flight would hold close() open until they time out;
+      // one busy now becomes idle when its response is sent, so sweep again until all are gone.
       server.closeIdleConnections();
+      sweep = setInterval(() => server.closeIdleConnections(), 100);
     });
     // Clients reconnect (to another node, behind a load balancer) and `sync` what they missed.
     io.local.disconnectSockets(true);
     await httpClosed;
+    clearInterval(sweep);
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await redis?.close();
   }

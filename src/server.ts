@@ -32,9 +32,6 @@ const database = await openDatabase({
 await database.migrate();
 const { server, close } = await createApp({ config, log, database });
 
-server.requestTimeout = 30_000;
-server.headersTimeout = 15_000;
-server.keepAliveTimeout = 65_000;
 server.listen(config.PORT, config.HOST, () => {
   const { port } = server.address() as AddressInfo;
   log.info(

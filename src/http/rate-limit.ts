@@ -14,9 +14,27 @@ export interface LimiterOptions {
   storeFactory?: RateLimitStoreFactory;
 }
 
-/** A per-IP limiter that answers 429 in the standard error shape, with Retry-After. */
+/** Store failures (Redis down) are reported once per 30 s, not once per request. */
+function storeErrorLogger(name: string) {
+  let reportedAt = 0;
+  const report = (err: unknown) => {
+    if (Date.now() - reportedAt < 30_000) return;
+    reportedAt = Date.now();
+    console.error(
+      `rate limit "${name}": ${err instanceof Error ? err.message : String(err)} (requests pass unlimited meanwhile)`,
+    );
+  };
+  return { error: report, warn: report };
+}
+
+/**
+ * A per-IP limiter that answers 429 in the standard error shape, with Retry-After. While its store
+ * fails (Redis down) requests pass without a limit rather than fail with 500.
+ */
 export function createLimiter(options: LimiterOptions): RequestHandler {
   return rateLimit({
+    passOnStoreError: true,
+    logger: storeErrorLogger(options.name),
     windowMs: options.windowMs,
     limit: options.limit,
     standardHeaders: 'draft-7',

@@ -37,6 +37,24 @@ export async function connectRedis(
       if (reported) log.info({ role }, 'redis connection restored');
       reported = false;
     });
+    if (role === 'pub') {
+      // The Socket.io adapter publishes without awaiting (`pubClient.publish(...)` in broadcast): while
+      // Redis is down each publish rejects, and an unhandled rejection would end the process. The local
+      // emit has happened by then; other nodes' clients catch up with `sync` (the seq gap shows them).
+      const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
+      (client as unknown as { publish: typeof publish }).publish = (...args) => {
+        const result = publish(...args);
+        result.catch((err: unknown) => {
+          if (!reported)
+            log.warn(
+              { err: err instanceof Error ? err.message : err, role },
+              'redis publish failed',
+            );
+          reported = true;
+        });
+        return result;
+      };
+    }
     return client;
   };
   const cmd = make('cmd');

@@ -47,7 +47,7 @@ export function filesRoutes(deps: {
 
   router.delete('/:messageId', async (req, res) => {
     const { messageId } = parseInput(messageParams, req.params, 'message id');
-    await files.assertFileMessage(messageId);
+    await files.assertFileMessage(actorOf(req), messageId);
     sendData(res, await messages.remove(actorOf(req), messageId));
   });
 

@@ -14,7 +14,8 @@ import {
 } from '../messages/messages.presenter.js';
 import * as messagesRepo from '../messages/messages.repo.js';
 import type { MessagesService } from '../messages/messages.service.js';
-import { requireMember } from '../rooms/rooms.access.js';
+import { assertMember, requireMember } from '../rooms/rooms.access.js';
+import * as roomsRepo from '../rooms/rooms.repo.js';
 import { assertArchiveHasNoExecutables } from './archive-scan.js';
 import type { VirusScanner } from './clamav.js';
 import { detectType } from './file-types.js';
@@ -213,11 +214,16 @@ export function createFilesService(
     },
 
     /** Only a file message may be deleted through the files API. */
-    async assertFileMessage(messageId: string): Promise<void> {
+    async assertFileMessage(actor: Actor, messageId: string): Promise<void> {
       const message = isId(messageId)
         ? await messagesRepo.findMessageById(db, messageId)
         : undefined;
-      if (!message || message.deletedAt || message.type !== 'file') throw notFound('File');
+      if (!message || message.deletedAt) throw notFound('Message');
+      // Access before kind: a stranger must not learn whether a hidden message is a file.
+      const found = await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId);
+      if (!found || (!found.member && found.room.type !== 'public')) throw notFound('Message');
+      assertMember(found);
+      if (message.type !== 'file') throw notFound('Message');
     },
 
     /** After a message is deleted: its file rows go, then its stored objects. */

@@ -104,10 +104,10 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
   ): Promise<RoomAccess & { message: MessageRow }> {
     const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
     if (!message || message.deletedAt) throw notFound('Message');
-    const access = assertMember(
-      await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId),
-    );
-    return { ...access, message };
+    const found = await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId);
+    // A message in a room hidden from the caller answers exactly like a message that does not exist.
+    if (!found || (!found.member && found.room.type !== 'public')) throw notFound('Message');
+    return { ...assertMember(found), message };
   }
 
   async function validateReply(roomId: string, replyTo: string): Promise<void> {

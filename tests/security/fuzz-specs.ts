@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import type { TestUser } from '../helpers/factories.js';
+import { SQL_INJECTION } from './hostile.js';
+
+/** What the REST fuzzer knows of each route (keyed `METHOD /api/v1/path`, as the matrix rows). */
+export interface RouteSpec {
+  body?: Record<string, fc.Arbitrary<unknown>>;
+  query?: Record<string, fc.Arbitrary<string>>;
+  /** The multipart field of the file, for upload routes. */
+  file?: string;
+}
+
+const limit = fc.constantFrom('1', '50', '100', '0', '-1', '101', '1e3', 'NaN', '9'.repeat(30));
+const cursor = fc.oneof(fc.constantFrom('cz0x', 'MQ', '1', 'czo5OTk5'), fc.base64String());
+const pageQuery = { limit, before: cursor, cursor };
+
+/** Per route: the known body fields, query fields, and the multipart file field, with valid values. */
+export function routeSpecs(
+  ids: { rooms: string[]; messages: string[]; users: string[] },
+  keeper: Pick<TestUser, 'username' | 'email' | 'password'>,
+): Record<string, RouteSpec> {
+  const room = fc.constantFrom(...ids.rooms);
+  const message = fc.constantFrom(...ids.messages);
+  const user = fc.constantFrom(...ids.users);
+  // Valid text may be hostile too: it must be stored and searched as plain text.
+  const text = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 30 }),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
+    fc.constantFrom(...SQL_INJECTION),
+  );
+  return {
+    'POST /api/v1/auth/register': {
+      body: {
+        username: fc.stringMatching(/^[a-z0-9_]{3,16}$/),
+        email: fc.emailAddress(),
+        password: fc.string({ minLength: 8, maxLength: 40 }),
+      },
+    },
+    'POST /api/v1/auth/login': {
+      body: {
+        username: fc.constant(keeper.username),
+        email: fc.constant(keeper.email),
+        login: fc.constant(keeper.username),
+        password: fc.constant(keeper.password),
+      },
+    },
+    'POST /api/v1/auth/refresh': { body: { refreshToken: text } },
+    'GET /api/v1/auth/me': {},
+    'POST /api/v1/auth/logout': { body: { refreshToken: text } },
+    'POST /api/v1/users/avatar': { file: 'avatar' },
+    'GET /api/v1/users/online': {},
+    'GET /api/v1/users/profile': {},
+    'PUT /api/v1/users/profile': { body: { displayName: text, bio: text } },
+    'POST /api/v1/users/status': {
+      body: { status: fc.constantFrom('online', 'away', 'busy', 'offline') },
+    },
+    'GET /api/v1/users/search': { query: { q: text, ...pageQuery } },
+    'GET /api/v1/users/:id': {},
+    'GET /api/v1/rooms': { query: pageQuery },
+    'POST /api/v1/rooms': {
+      body: { name: text, type: fc.constantFrom('public', 'private', 'direct'), description: text },
+    },
+    'GET /api/v1/rooms/public': { query: { q: text, ...pageQuery } },
+    'POST /api/v1/rooms/direct': { body: { userId: user } },
+    'GET /api/v1/rooms/:id': {},
+    'PATCH /api/v1/rooms/:id': { body: { name: text, description: text } },
+    'DELETE /api/v1/rooms/:id': {},
+    'POST /api/v1/rooms/:id/join': {},
+    'POST /api/v1/rooms/:id/leave': {},
+    'GET /api/v1/rooms/:id/members': { query: pageQuery },
+    'POST /api/v1/rooms/:id/members': { body: { userId: user } },
+    'PATCH /api/v1/rooms/:id/members/:userId': {
+      body: { role: fc.constantFrom('owner', 'admin', 'member') },
+    },
+    'DELETE /api/v1/rooms/:id/members/:userId': {},
+    'GET /api/v1/messages': { query: { room, limit, before: cursor, after: cursor } },
+    'GET /api/v1/messages/search': { query: { q: text, room, ...pageQuery } },
+    'POST /api/v1/messages': {
+      body: {
+        room,
+        content: text,
+        replyTo: fc.option(message, { nil: undefined }),
+        clientId: fc.option(fc.uuid(), { nil: undefined }),
+      },
+    },
+    'PUT /api/v1/messages/:id': { body: { content: text } },
+    'DELETE /api/v1/messages/:id': {},
+    'POST /api/v1/messages/:id/read': {},
+    'POST /api/v1/messages/:id/react': { body: { emoji: fc.constantFrom('👍', '🔥', ':smile:') } },
+    'POST /api/v1/files/upload': {
+      body: { room, caption: text, clientId: fc.uuid() },
+      file: 'file',
+    },
+    'GET /api/v1/files/media/:room': {
+      query: { type: fc.constantFrom('image', 'video', 'document'), ...pageQuery },
+    },
+    'GET /api/v1/files/stats/:room': {},
+    'DELETE /api/v1/files/:messageId': {},
+  };
+}
