@@ -208,20 +208,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(errorHandler(log, config.NODE_ENV === 'development'));
 
   async function close(): Promise<void> {
-    stopSockets();
-    let sweep: NodeJS.Timeout | undefined;
     const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
       server.close(() => resolve());
-      // Keep-alive connections with no request in flight would hold close() open until they time out;
-      // one busy now becomes idle when its response is sent, so sweep again until all are gone.
+      // Keep-alive connections with no request in flight would hold close() open until they time out.
       server.closeIdleConnections();
-      sweep = setInterval(() => server.closeIdleConnections(), 100);
     });
     // Clients reconnect (to another node, behind a load balancer) and `sync` what they missed.
     io.local.disconnectSockets(true);
+    // After the disconnects: their presence timers must not outlive the Redis connection.
+    stopSockets();
     await httpClosed;
-    clearInterval(sweep);
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await redis?.close();
   }

@@ -93,7 +93,7 @@ export function attachSocketServer(
       presence
         .socketDisconnected(actor, socket.id)
         .catch((err: unknown) => log.warn({ err }, 'presence disconnect failed'));
-      typing.stopAll(actor).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
+      typing.stopAll(socket.id).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
     });
 
     void (async () => {

@@ -41,7 +41,8 @@ export function createMemoryPresence(): PresenceStore {
       return online.delete(userId);
     },
     async onlineUserIds() {
-      return [...online].filter((id) => sockets.has(id));
+      // The announced set: a user stays listed through the grace period, as with Redis.
+      return [...online];
     },
     async isOnline(userId) {
       return sockets.has(userId);

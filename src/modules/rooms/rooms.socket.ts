@@ -34,7 +34,7 @@ export function registerRoomEvents(
     log,
     'typing-start',
     roomPayload,
-    (input) => typing.start(actor, input.room, subscribed),
+    (input) => typing.start(actor, input.room, subscribed, socket.id),
     [eventLimiter],
   );
   onEvent(

@@ -14,7 +14,10 @@ export function createTypingService(
 ) {
   const { db, broadcaster, log } = ctx;
   const { store, timeoutMs } = deps;
-  const timers = new Map<string, { timer: NodeJS.Timeout; actor: Actor; roomId: string }>();
+  const timers = new Map<
+    string,
+    { timer: NodeJS.Timeout; actor: Actor; roomId: string; socketId: string }
+  >();
   const key = (roomId: string, userId: string) => `${roomId}:${userId}`;
 
   function emit(actor: Actor, roomId: string, isTyping: boolean): void {
@@ -48,6 +51,7 @@ export function createTypingService(
       actor: Actor,
       roomRef: string,
       subscribed: (roomId: string) => boolean,
+      socketId: string,
     ): Promise<{ room: string }> {
       const roomId = await roomIdFor(actor, roomRef, subscribed);
       const k = key(roomId, actor.userId);
@@ -56,7 +60,7 @@ export function createTypingService(
         stopIn(actor, roomId).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
       }, timeoutMs);
       timer.unref();
-      timers.set(k, { timer, actor, roomId });
+      timers.set(k, { timer, actor, roomId, socketId });
       // Announce only the first start; repeats just extend the deadline.
       if (await store.start(roomId, actor.userId, timeoutMs + 1000)) emit(actor, roomId, true);
       return { room: roomId };
@@ -72,9 +76,9 @@ export function createTypingService(
       return { room: roomId };
     },
 
-    /** A socket closed: whatever its user was typing on this node stops. */
-    async stopAll(actor: Actor): Promise<void> {
-      const mine = [...timers.values()].filter((t) => t.actor.sessionId === actor.sessionId);
+    /** A socket closed: what was typed from it stops (not what another tab of the user is typing). */
+    async stopAll(socketId: string): Promise<void> {
+      const mine = [...timers.values()].filter((t) => t.socketId === socketId);
       await Promise.all(mine.map((t) => stopIn(t.actor, t.roomId)));
     },
 

@@ -31,6 +31,7 @@ export function createPresenceService(
   const { store, graceMs } = deps;
   const emitToRooms = broadcaster.toRooms.bind(broadcaster);
   const pendingOffline = new Map<string, NodeJS.Timeout>();
+  let stopped = false;
 
   async function announce(
     userId: string,
@@ -67,6 +68,8 @@ export function createPresenceService(
     /** A socket closed: the user goes offline after a grace period if no other socket remains. */
     async socketDisconnected(actor: Actor, socketId: string): Promise<void> {
       await store.removeSocket(actor.userId, socketId);
+      // Shutting down: another node's sweep announces the user if they do not reconnect there.
+      if (stopped) return;
       clearTimeout(pendingOffline.get(actor.userId));
       const timer = setTimeout(() => {
         settle(actor.userId, actor.username).catch((err: unknown) =>
@@ -79,7 +82,12 @@ export function createPresenceService(
 
     /** Announces users whose node died (their sockets' expiry passed without a heartbeat). */
     async sweep(): Promise<void> {
-      for (const userId of await store.sweepExpired()) await announce(userId, 'user-offline');
+      for (const userId of await store.sweepExpired()) {
+        const user = await usersRepo.findUserById(db, userId);
+        // Someone who chose `offline` was never shown online.
+        if (user && user.status !== 'offline')
+          await announce(userId, 'user-offline', user.username);
+      }
     },
 
     /**
@@ -144,6 +152,7 @@ export function createPresenceService(
     },
 
     stop(): void {
+      stopped = true;
       for (const timer of pendingOffline.values()) clearTimeout(timer);
       pendingOffline.clear();
     },
