@@ -117,6 +117,31 @@ interface InsertedRow {
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
+function toInserted(r: InsertedRow): InsertedMessage {
+  const message: StoredMessage = {
+    id: r.id,
+    roomId: r.room_id,
+    seq: Number(r.seq),
+    senderId: r.sender_id,
+    type: r.type,
+    content: r.content,
+    replyToId: r.reply_to_id,
+    clientId: r.client_id,
+    createdAt: toDate(r.created_at),
+    editedAt: r.edited_at ? toDate(r.edited_at) : null,
+    deletedAt: r.deleted_at ? toDate(r.deleted_at) : null,
+  };
+  const sender = r.username
+    ? ({
+        id: r.sender_id,
+        username: r.username,
+        displayName: r.display_name,
+        avatarUrl: r.avatar_url,
+      } as UserRow)
+    : null;
+  return { message, sender };
+}
+
 /**
  * Inserts a message with the room's next seq in ONE statement: the room row is locked (FOR UPDATE) while
  * its last_seq + 1 is taken, and last_seq moves only if the row went in, so neither concurrency nor a
@@ -156,29 +181,57 @@ export async function insertNextMessage(
         from ins left join ${users} u on u.id = ins.sender_id`,
   );
   const r = rows[0];
-  if (!r) return undefined;
-  const message: StoredMessage = {
-    id: r.id,
-    roomId: r.room_id,
-    seq: Number(r.seq),
-    senderId: r.sender_id,
-    type: r.type,
-    content: r.content,
-    replyToId: r.reply_to_id,
-    clientId: r.client_id,
-    createdAt: toDate(r.created_at),
-    editedAt: r.edited_at ? toDate(r.edited_at) : null,
-    deletedAt: r.deleted_at ? toDate(r.deleted_at) : null,
-  };
-  const sender = r.username
-    ? ({
-        id: r.sender_id,
-        username: r.username,
-        displayName: r.display_name,
-        avatarUrl: r.avatar_url,
-      } as UserRow)
-    : null;
-  return { message, sender };
+  return r ? toInserted(r) : undefined;
+}
+
+export interface BatchedSend {
+  senderId: string;
+  content: string;
+  replyToId: string | null;
+  clientId: string | null;
+}
+
+/**
+ * Inserts several text messages into one room in ONE statement: one lock on the room row and one commit
+ * for the whole batch, seqs last_seq + 1 … + n in the given order. There is no ON CONFLICT here: a
+ * duplicate clientId fails the whole statement (nothing is written, no seq is used), and the caller
+ * retries those sends one by one.
+ */
+export async function insertMessageBatch(
+  db: Executor,
+  roomId: string,
+  sends: BatchedSend[],
+): Promise<InsertedMessage[]> {
+  const rows = await queryRows<InsertedRow>(
+    db,
+    sql`with input as (
+          select * from unnest(
+            ${sql.param(sends.map((m) => m.senderId))}::uuid[],
+            ${sql.param(sends.map((m) => m.content))}::text[],
+            ${sql.param(sends.map((m) => m.replyToId))}::uuid[],
+            ${sql.param(sends.map((m) => m.clientId))}::text[]
+          ) with ordinality as t(sender_id, content, reply_to_id, client_id, ord)
+        ), room as (
+          select id, last_seq from ${rooms} where id = ${roomId} for update
+        ), ins as (
+          insert into ${messages} (room_id, seq, sender_id, type, content, reply_to_id, client_id)
+          select room.id, room.last_seq + t.ord, t.sender_id, 'text', t.content, t.reply_to_id, t.client_id
+          from input t cross join room
+          returning id, room_id, seq, sender_id, type, content, reply_to_id, client_id,
+                    created_at, edited_at, deleted_at
+        ), bump as (
+          update ${rooms} set last_seq = (select max(seq) from ins), last_message_at = now()
+          where ${rooms.id} = ${roomId}
+        ), mark as (
+          update ${roomMembers} set last_read_seq = greatest(last_read_seq, x.seq), last_read_at = now()
+          from (select sender_id, max(seq) as seq from ins group by sender_id) x
+          where ${roomMembers.roomId} = ${roomId} and ${roomMembers.userId} = x.sender_id
+        )
+        select ins.*, u.username, u.display_name, u.avatar_url
+        from ins left join ${users} u on u.id = ins.sender_id
+        order by ins.seq`,
+  );
+  return rows.map(toInserted);
 }
 
 /** Moves a read watermark forward (never back); returns the new watermark, or undefined if not a member. */

@@ -24,6 +24,7 @@ import type {
 import type { SendMessageInput } from './messages.schemas.js';
 import { hydrate, loadMessageViews, noFiles, type FileViewLoader } from './messages.views.js';
 import { snippetToHtml, toPrefixTsquery } from './search-query.js';
+import { createSendBatcher } from './send-batcher.js';
 
 export const MAX_DISTINCT_REACTIONS = 20;
 
@@ -90,6 +91,7 @@ export type MessagesService = ReturnType<typeof createMessagesService>;
 export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}) {
   const { db, broadcaster } = ctx;
   const loadFiles = hooks.loadFiles ?? noFiles;
+  const batcher = createSendBatcher(db);
 
   async function viewOf(id: string): Promise<MessageView> {
     const view = (await loadMessageViews(db, [id], loadFiles)).get(id);
@@ -148,13 +150,19 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       let inserted: InsertedMessage;
       try {
         const attach = options.attach;
-        inserted = attach
-          ? await db.transaction(async (tx) => {
-              const result = await insert(tx);
-              await attach(tx, result.message);
-              return result;
-            })
-          : await insert(db);
+        if (attach) {
+          inserted = await db.transaction(async (tx) => {
+            const result = await insert(tx);
+            await attach(tx, result.message);
+            return result;
+          });
+        } else if (type === 'text') {
+          const batched = await batcher.send(room.id, values);
+          if (!batched) throw new DuplicateClientId();
+          inserted = batched;
+        } else {
+          inserted = await insert(db);
+        }
       } catch (err) {
         if (!(err instanceof DuplicateClientId) || !input.clientId) throw err;
         const first = await repo.findByClientId(db, actor.userId, input.clientId);
