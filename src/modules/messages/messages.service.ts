@@ -59,6 +59,8 @@ export type SearchResult = MessageView & { snippet: string; rank: number };
 
 export interface SendOptions {
   type?: MessageRow['type'];
+  /** The room, when the sending socket follows it: its membership is already known. */
+  subscribedRoomId?: string;
   /** Runs inside the send's transaction, after the insert (a file message stores its file row here). */
   attach?: (tx: Tx, message: StoredMessage) => Promise<void>;
 }
@@ -132,7 +134,12 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       options: SendOptions = {},
     ): Promise<SendResult> {
       const type = options.type ?? 'text';
-      const { room } = await requireMember(db, input.room, actor.userId);
+      // A socket follows exactly its user's rooms (kept in step on every node), so a send from a socket
+      // to a room it follows needs no membership query; anything else is checked in the database.
+      const room =
+        options.subscribedRoomId && options.subscribedRoomId === input.room
+          ? { id: input.room }
+          : (await requireMember(db, input.room, actor.userId)).room;
       if (input.replyTo) await validateReply(room.id, input.replyTo);
       const values = {
         roomId: room.id,
@@ -164,9 +171,12 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
           inserted = await insert(db);
         }
       } catch (err) {
-        if (!(err instanceof DuplicateClientId) || !input.clientId) throw err;
-        const first = await repo.findByClientId(db, actor.userId, input.clientId);
-        if (!first) throw conflict('Message with this clientId is being deleted');
+        if (!(err instanceof DuplicateClientId)) throw err;
+        // Nothing inserted and no earlier message with this clientId: the room itself is gone.
+        const first = input.clientId
+          ? await repo.findByClientId(db, actor.userId, input.clientId)
+          : undefined;
+        if (!first) throw notFound('Room');
         return { message: await viewOf(first.id), created: false };
       }
       ctx.metrics.messagesSent.inc();

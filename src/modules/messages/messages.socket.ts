@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import { roomChannel } from '../../realtime/socket-broadcaster.js';
 import { onEvent, type ChatSocket, type SocketRateLimiter } from '../../realtime/socket-events.js';
 import { messageReadPayload, sendMessageBody, syncPayload } from './messages.schemas.js';
 import type { MessagesService } from './messages.service.js';
@@ -21,7 +22,10 @@ export function registerMessageEvents(
     log,
     'send-message',
     sendMessageBody,
-    async (input) => (await messages.send(actor, input)).message,
+    async (input) => {
+      const subscribed = socket.rooms.has(roomChannel(input.room)) ? input.room : undefined;
+      return (await messages.send(actor, input, { subscribedRoomId: subscribed })).message;
+    },
     [messageLimiter],
   );
   onEvent(
