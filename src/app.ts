@@ -208,17 +208,21 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(errorHandler(log, config.NODE_ENV === 'development'));
 
   async function close(): Promise<void> {
+    let sweep: NodeJS.Timeout | undefined;
     const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
       server.close(() => resolve());
-      // Keep-alive connections with no request in flight would hold close() open until they time out.
+      // Keep-alive connections with no request in flight would hold close() open until they time out,
+      // and one whose request is still in flight becomes idle only later: sweep until all are gone.
       server.closeIdleConnections();
+      sweep = setInterval(() => server.closeIdleConnections(), 100);
     });
     // Clients reconnect (to another node, behind a load balancer) and `sync` what they missed.
     io.local.disconnectSockets(true);
     // After the disconnects: their presence timers must not outlive the Redis connection.
     stopSockets();
     await httpClosed;
+    clearInterval(sweep);
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await redis?.close();
   }

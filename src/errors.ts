@@ -89,7 +89,7 @@ export function toAppError(err: unknown): AppError {
     (code &&
       (UNAVAILABLE_SYSCALL_CODES.has(code) ||
         UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)))) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+    /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end|Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Reached the max retries/i.test(
       messagesOf(err),
     )
   ) {

@@ -3,6 +3,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
 import type { Actor } from '../context.js';
+import { toAppError } from '../errors.js';
 import { bearerToken } from '../http/auth.js';
 import type { RedisConnections } from './redis.js';
 import type { AnyEvents, SocketData } from './socket-events.js';
@@ -56,12 +57,10 @@ export function handshakeAuth(authenticate: (token: string) => Promise<Actor>) {
       socket.data.actor = await authenticate(token);
       next();
     } catch (err) {
-      const message = err instanceof Error ? err.message : 'Invalid token';
-      const code =
-        (err as { code?: string }).code === 'SERVICE_UNAVAILABLE'
-          ? 'SERVICE_UNAVAILABLE'
-          : 'UNAUTHORIZED';
-      next(Object.assign(new Error(message), { data: { code } }));
+      // A database outage is not a bad token: the client should retry, not sign out.
+      const appError = toAppError(err);
+      const code = appError.status === 401 ? 'UNAUTHORIZED' : appError.code;
+      next(Object.assign(new Error(appError.message), { data: { code } }));
     }
   };
 }

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDbKind } from '../helpers/db.js';
+import {
+  privatePostgresAvailable,
+  startPrivatePostgres,
+  type PrivatePostgres,
+} from '../helpers/private-services.js';
+import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
+import { connectErrorWith, sleep } from '../helpers/sockets.js';
+import { expectNoLossNoDuplicate } from './audit.js';
+import { ChatClient, registerMany, roomId } from './support.js';
+
+const CLIENTS = 8;
+const OUTAGE_MS = 4000;
+
+async function timed<T>(f: () => Promise<T>): Promise<T & { ms: number }> {
+  const started = Date.now();
+  const result = await f();
+  return { ...result, ms: Date.now() - started };
+}
+
+async function health(url: string) {
+  return timed(async () => {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as { database: string };
+    return { status: res.status, database: body.database };
+  });
+}
+
+async function postMessage(url: string, token: string, room: string, clientId: string) {
+  return timed(async () => {
+    const res = await fetch(`${url}/api/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room, content: 'over REST', clientId }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const body = (await res.json()) as { data?: { id: string }; error?: { code: string } };
+    return { status: res.status, code: body.error?.code, id: body.data?.id };
+  });
+}
+
+// PostgreSQL stops (as in a crash) and comes back under traffic: sends fail fast with
+// SERVICE_UNAVAILABLE, nothing hangs or crashes, and the same node recovers by itself.
+describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable)(
+  'fault: PostgreSQL restart under traffic',
+  () => {
+    let postgres: PrivatePostgres | undefined;
+    let node: ServerProcess | undefined;
+    const clients: ChatClient[] = [];
+    let uploads: string | undefined;
+
+    beforeAll(async () => {
+      uploads = mkdtempSync(join(tmpdir(), 'chat-faults-uploads-'));
+      postgres = await startPrivatePostgres();
+      node = await startServerProcess(
+        processEnv({
+          DATABASE_URL: postgres.url,
+          UPLOAD_DIR: uploads,
+          LOG_LEVEL: 'warn',
+          SOCKET_EVENT_LIMIT: '1000000',
+          DATABASE_POOL_MAX: '10',
+        }),
+      );
+    });
+
+    afterAll(async () => {
+      for (const c of clients) c.close();
+      await node?.stop(2000);
+      await postgres?.destroy();
+      if (uploads) rmSync(uploads, { recursive: true, force: true });
+    });
+
+    it('fails fast with 503 while it is down, recovers without a restart, retries land once', async ({
+      annotate,
+    }) => {
+      const url = node!.url;
+      const users = await registerMany([url], CLIENTS);
+      const general = await roomId(url, users[0]!.accessToken, 'general');
+      for (const user of users) clients.push(new ChatClient(user, [url], general));
+      await Promise.all(clients.map((c) => c.open()));
+
+      let stopped = false;
+      const loops = clients.map((c) => c.sendLoop(() => stopped, 20, 200));
+      await sleep(1000);
+
+      const downAt = Date.now();
+      await postgres!.stop();
+      await sleep(300);
+      const healthDown = await health(url);
+      const restClientId = randomUUID();
+      const restDown = await postMessage(url, users[0]!.accessToken, 'general', restClientId);
+      const handshake = await timed(async () => {
+        const err = await connectErrorWith(url, users[1]!.accessToken);
+        return { code: err.data?.code, message: err.message };
+      });
+      await sleep(Math.max(0, downAt + OUTAGE_MS - Date.now()));
+
+      const upAt = Date.now();
+      await postgres!.start();
+      const startedMs = Date.now() - upAt;
+      const deadline = Date.now() + 30_000;
+      const okAfter = (c: ChatClient) =>
+        c.attempts.find((t) => t.startedAt >= upAt && t.outcome === 'OK');
+      while (Date.now() < deadline && !clients.every(okAfter)) await sleep(50);
+      const recovered = clients.map(okAfter).filter((t) => t !== undefined);
+      const firstOkMs = Math.min(...recovered.map((t) => t.startedAt + t.ms)) - upAt;
+      const allOkMs = Math.max(...recovered.map((t) => t.startedAt + t.ms)) - upAt;
+      await sleep(500);
+      stopped = true;
+      await Promise.all(loops);
+      await Promise.all(clients.map((c) => c.flush()));
+
+      const restRetry = await postMessage(url, users[0]!.accessToken, 'general', restClientId);
+      const restAgain = await postMessage(url, users[0]!.accessToken, 'general', restClientId);
+      const healthUp = await health(url);
+      await sleep(300);
+
+      const attempts = clients.flatMap((c) => c.attempts);
+      const failed = attempts.filter((t) => t.outcome !== 'OK');
+      const codes = [...new Set(failed.map((t) => t.outcome))];
+      const duringOutage = attempts.filter((t) => t.startedAt >= downAt && t.startedAt < upAt);
+      const slowest = Math.max(0, ...duringOutage.map((t) => t.ms));
+      const result = await expectNoLossNoDuplicate(clients, general, postgres!.url);
+      await annotate(
+        `${attempts.length} send attempts, ${result.acked} messages acked, ${failed.length} failed ` +
+          `(${codes.join('/')}) for ${new Set(failed.map((t) => t.clientId)).size} clientIds, all ` +
+          `retried and stored once; slowest ack while down ${slowest} ms; /health while down ` +
+          `${healthDown.status} ${healthDown.database} in ${healthDown.ms} ms; REST send while down ` +
+          `${restDown.status} ${restDown.code} in ${restDown.ms} ms; handshake while down ` +
+          `${handshake.code} (${handshake.message.slice(0, 80)}) in ${handshake.ms} ms; PostgreSQL ` +
+          `up in ${startedMs} ms, first send ok ${firstOkMs} ms after start, all clients ${allOkMs} ms`,
+      );
+
+      // While down: acks are errors, fast, and all SERVICE_UNAVAILABLE.
+      expect(duringOutage.length).toBeGreaterThan(CLIENTS);
+      expect(codes).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(slowest).toBeLessThan(5000);
+      expect(healthDown).toMatchObject({ status: 503, database: 'disconnected' });
+      expect(healthDown.ms).toBeLessThan(5000);
+      expect(restDown).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(restDown.ms).toBeLessThan(5000);
+      expect(handshake.ms).toBeLessThan(5000);
+      expect(node!.child.exitCode).toBeNull();
+
+      // After: the same process serves again, retries are idempotent.
+      expect(recovered).toHaveLength(CLIENTS);
+      expect(allOkMs).toBeLessThan(10_000);
+      expect(healthUp).toMatchObject({ status: 200, database: 'connected' });
+      expect(restRetry.status).toBe(201);
+      expect(restAgain).toMatchObject({ status: 200, id: restRetry.id });
+      expect(result.problems).toEqual([]);
+      expect(result.acked).toBe(new Set(attempts.map((t) => t.clientId)).size);
+      // A client reconnecting while the database is down must be told to retry, not that its token
+      // is bad, and no SQL may reach it (handshakeAuth in src/realtime/io.ts, see the report).
+      expect(handshake.code).toBe('SERVICE_UNAVAILABLE');
+      expect(handshake.message).not.toMatch(/select|failed query/i);
+    }, 60_000);
+  },
+);
