@@ -1,21 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDbKind } from '../helpers/db.js';
-import {
-  privatePostgresAvailable,
-  privateRedisAvailable,
-  startPrivatePostgres,
-  startPrivateRedis,
-  type PrivatePostgres,
-  type PrivateRedis,
-} from '../helpers/private-services.js';
-import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
+import { privatePostgresAvailable, privateRedisAvailable } from '../helpers/private-services.js';
 import { sleep } from '../helpers/sockets.js';
 import { auditRoom, expectNoLossNoDuplicate } from './audit.js';
-import { ChatClient, registerMany, roomId, type Registered } from './support.js';
+import {
+  ChatClient,
+  registerMany,
+  roomId,
+  startFaultCluster,
+  type FaultCluster,
+  type Registered,
+} from './support.js';
 
 const CLIENTS = 12;
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -83,43 +79,24 @@ async function slowRestSend(
 describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedisAvailable)(
   'fault: graceful shutdown under load',
   () => {
-    let postgres: PrivatePostgres | undefined;
-    let redis: PrivateRedis | undefined;
-    let nodeA: ServerProcess | undefined;
-    let nodeB: ServerProcess | undefined;
+    let cluster: FaultCluster | undefined;
     const clients: ChatClient[] = [];
-    let uploads: string | undefined;
 
     beforeAll(async () => {
-      uploads = mkdtempSync(join(tmpdir(), 'chat-faults-uploads-'));
-      [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
-      const env = processEnv({
-        DATABASE_URL: postgres.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: `drain${randomBytes(4).toString('hex')}:`,
-        UPLOAD_DIR: uploads,
-        LOG_LEVEL: 'warn',
-        PRESENCE_GRACE_MS: '200',
-        SOCKET_EVENT_LIMIT: '1000000',
-        DATABASE_POOL_MAX: '10',
-        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      cluster = await startFaultCluster({
+        prefix: 'drain',
+        env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
       });
-      nodeA = await startServerProcess(env);
-      nodeB = await startServerProcess(env);
     });
 
     afterAll(async () => {
-      for (const c of clients) c.close();
-      await Promise.all([nodeA?.stop(2000), nodeB?.stop(2000)]);
-      await Promise.all([postgres?.destroy(), redis?.destroy()]);
-      if (uploads) rmSync(uploads, { recursive: true, force: true });
+      await cluster?.stop(clients);
     });
 
     it('SIGTERM drains: exit 0 in time, every acknowledged message stored once, clients resync on B', async ({
       annotate,
     }) => {
-      const a = nodeA!;
-      const b = nodeB!;
+      const { nodeA: a, nodeB: b, postgres } = cluster!;
       const users = await registerMany([a.url], CLIENTS + 1);
       const restUser = users.pop()!;
       const general = await roomId(a.url, restUser.accessToken, 'general');
@@ -190,7 +167,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
       await Promise.all(clients.map((c) => c.flush()));
       await sleep(500);
 
-      const audit = await auditRoom(postgres!.url, general, [...ackedBeforeExit, ...restAcked]);
+      const audit = await auditRoom(postgres.url, general, [...ackedBeforeExit, ...restAcked]);
       const lostOrDoubled = [...ackedBeforeExit, ...restAcked].filter(
         (id) => audit.stored.get(id) !== 1,
       );
@@ -201,7 +178,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
         const m = clients.map((c) => c.acked.get(id)).find(Boolean);
         return m?.createdAt !== undefined && Date.parse(m.createdAt) <= exitedAt;
       }).length;
-      const result = await expectNoLossNoDuplicate(clients, general, postgres!.url);
+      const result = await expectNoLossNoDuplicate(clients, general, postgres.url);
       await annotate(
         `SIGTERM → exit ${code} after ${exitMs} ms (limit ${SHUTDOWN_TIMEOUT_MS}); REST send in ` +
           `flight at SIGTERM answered ${slowStatus}; ` +

@@ -1,21 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDbKind } from '../helpers/db.js';
-import {
-  privatePostgresAvailable,
-  privateRedisAvailable,
-  startPrivatePostgres,
-  startPrivateRedis,
-  type PrivatePostgres,
-  type PrivateRedis,
-} from '../helpers/private-services.js';
-import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
+import { privatePostgresAvailable, privateRedisAvailable } from '../helpers/private-services.js';
 import { sleep } from '../helpers/sockets.js';
 import { expectNoLossNoDuplicate } from './audit.js';
-import { ChatClient, registerMany, roomId } from './support.js';
+import {
+  ChatClient,
+  registerMany,
+  roomId,
+  startFaultCluster,
+  type FaultCluster,
+} from './support.js';
 
 const CLIENTS = 20;
 
@@ -24,43 +18,21 @@ const CLIENTS = 20;
 describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedisAvailable)(
   'fault: kill -9 of one node of two',
   () => {
-    let postgres: PrivatePostgres | undefined;
-    let redis: PrivateRedis | undefined;
-    let nodeA: ServerProcess | undefined;
-    let nodeB: ServerProcess | undefined;
+    let cluster: FaultCluster | undefined;
     const clients: ChatClient[] = [];
-    let uploads: string | undefined;
 
     beforeAll(async () => {
-      uploads = mkdtempSync(join(tmpdir(), 'chat-faults-uploads-'));
-      [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
-      const env = processEnv({
-        DATABASE_URL: postgres.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: `kill${randomBytes(4).toString('hex')}:`,
-        UPLOAD_DIR: uploads,
-        LOG_LEVEL: 'warn',
-        PRESENCE_GRACE_MS: '200',
-        SOCKET_EVENT_LIMIT: '1000000',
-        DATABASE_POOL_MAX: '10',
-      });
-      // One after the other: both would migrate at once otherwise (safe, but slower on a busy machine).
-      nodeA = await startServerProcess(env);
-      nodeB = await startServerProcess(env);
+      cluster = await startFaultCluster({ prefix: 'kill' });
     });
 
     afterAll(async () => {
-      for (const c of clients) c.close();
-      await Promise.all([nodeA?.stop(2000), nodeB?.stop(2000)]);
-      await Promise.all([postgres?.destroy(), redis?.destroy()]);
-      if (uploads) rmSync(uploads, { recursive: true, force: true });
+      await cluster?.stop(clients);
     });
 
     it('clients fail over to the surviving node; every acknowledged message exactly once, no gap', async ({
       annotate,
     }) => {
-      const a = nodeA!;
-      const b = nodeB!;
+      const { nodeA: a, nodeB: b, postgres } = cluster!;
       const users = await registerMany([a.url, b.url], CLIENTS);
       const general = await roomId(a.url, users[0]!.accessToken, 'general');
       for (const [i, user] of users.entries()) {
@@ -105,7 +77,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
         const m = clients.map((c) => c.acked.get(id)).find(Boolean);
         return m?.createdAt !== undefined && Date.parse(m.createdAt) < killedAt;
       }).length;
-      const result = await expectNoLossNoDuplicate(clients, general, postgres!.url);
+      const result = await expectNoLossNoDuplicate(clients, general, postgres.url);
       await annotate(
         `sent ${attempts.length} attempts, acked ${result.acked} (${ackedBeforeKill} before the kill), ` +
           `failed ${failed.length} (${[...new Set(failed.map((t) => t.outcome))].join('/')}) ` +

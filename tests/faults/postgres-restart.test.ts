@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDbKind } from '../helpers/db.js';
-import {
-  privatePostgresAvailable,
-  startPrivatePostgres,
-  type PrivatePostgres,
-} from '../helpers/private-services.js';
-import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
+import { privatePostgresAvailable } from '../helpers/private-services.js';
 import { connectErrorWith, sleep } from '../helpers/sockets.js';
 import { expectNoLossNoDuplicate } from './audit.js';
-import { ChatClient, registerMany, roomId } from './support.js';
+import {
+  ChatClient,
+  registerMany,
+  roomId,
+  startFaultCluster,
+  type FaultCluster,
+} from './support.js';
 
 const CLIENTS = 8;
 const OUTAGE_MS = 4000;
@@ -49,36 +47,23 @@ async function postMessage(url: string, token: string, room: string, clientId: s
 describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable)(
   'fault: PostgreSQL restart under traffic',
   () => {
-    let postgres: PrivatePostgres | undefined;
-    let node: ServerProcess | undefined;
+    // One node on PostgreSQL alone: no Redis.
+    let cluster: FaultCluster<false, 1> | undefined;
     const clients: ChatClient[] = [];
-    let uploads: string | undefined;
 
     beforeAll(async () => {
-      uploads = mkdtempSync(join(tmpdir(), 'chat-faults-uploads-'));
-      postgres = await startPrivatePostgres();
-      node = await startServerProcess(
-        processEnv({
-          DATABASE_URL: postgres.url,
-          UPLOAD_DIR: uploads,
-          LOG_LEVEL: 'warn',
-          SOCKET_EVENT_LIMIT: '1000000',
-          DATABASE_POOL_MAX: '10',
-        }),
-      );
+      cluster = await startFaultCluster({ redis: false, nodes: 1 });
     });
 
     afterAll(async () => {
-      for (const c of clients) c.close();
-      await node?.stop(2000);
-      await postgres?.destroy();
-      if (uploads) rmSync(uploads, { recursive: true, force: true });
+      await cluster?.stop(clients);
     });
 
     it('fails fast with 503 while it is down, recovers without a restart, retries land once', async ({
       annotate,
     }) => {
-      const url = node!.url;
+      const { nodeA: node, postgres } = cluster!;
+      const url = node.url;
       const users = await registerMany([url], CLIENTS);
       const general = await roomId(url, users[0]!.accessToken, 'general');
       for (const user of users) clients.push(new ChatClient(user, [url], general));
@@ -89,7 +74,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable)(
       await sleep(1000);
 
       const downAt = Date.now();
-      await postgres!.stop();
+      await postgres.stop();
       await sleep(300);
       const healthDown = await health(url);
       const restClientId = randomUUID();
@@ -101,7 +86,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable)(
       await sleep(Math.max(0, downAt + OUTAGE_MS - Date.now()));
 
       const upAt = Date.now();
-      await postgres!.start();
+      await postgres.start();
       const startedMs = Date.now() - upAt;
       const deadline = Date.now() + 30_000;
       const okAfter = (c: ChatClient) =>
@@ -125,7 +110,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable)(
       const codes = [...new Set(failed.map((t) => t.outcome))];
       const duringOutage = attempts.filter((t) => t.startedAt >= downAt && t.startedAt < upAt);
       const slowest = Math.max(0, ...duringOutage.map((t) => t.ms));
-      const result = await expectNoLossNoDuplicate(clients, general, postgres!.url);
+      const result = await expectNoLossNoDuplicate(clients, general, postgres.url);
       await annotate(
         `${attempts.length} send attempts, ${result.acked} messages acked, ${failed.length} failed ` +
           `(${codes.join('/')}) for ${new Set(failed.map((t) => t.clientId)).size} clientIds, all ` +
@@ -145,7 +130,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable)(
       expect(restDown).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
       expect(restDown.ms).toBeLessThan(5000);
       expect(handshake.ms).toBeLessThan(5000);
-      expect(node!.child.exitCode).toBeNull();
+      expect(node.child.exitCode).toBeNull();
 
       // After: the same process serves again, retries are idempotent.
       expect(recovered).toHaveLength(CLIENTS);

@@ -1,21 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDbKind } from '../helpers/db.js';
-import {
-  privatePostgresAvailable,
-  privateRedisAvailable,
-  startPrivatePostgres,
-  startPrivateRedis,
-  type PrivatePostgres,
-  type PrivateRedis,
-} from '../helpers/private-services.js';
-import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
+import { privatePostgresAvailable, privateRedisAvailable } from '../helpers/private-services.js';
+import type { ServerProcess } from '../helpers/processes.js';
 import { connectRecorded, sleep, type RecordedSocket } from '../helpers/sockets.js';
 import { expectNoLossNoDuplicate } from './audit.js';
-import { ChatClient, registerMany, roomId, type Msg } from './support.js';
+import {
+  ChatClient,
+  registerMany,
+  roomId,
+  startFaultCluster,
+  type FaultCluster,
+  type Msg,
+} from './support.js';
 
 async function rest(node: ServerProcess, token: string, path: string, body?: unknown) {
   const started = Date.now();
@@ -43,45 +39,22 @@ const alive = (node: ServerProcess) =>
 describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedisAvailable)(
   'fault: Redis outage',
   () => {
-    let postgres: PrivatePostgres | undefined;
-    let redis: PrivateRedis | undefined;
-    let nodeA: ServerProcess | undefined;
-    let nodeB: ServerProcess | undefined;
+    let cluster: FaultCluster | undefined;
     const clients: ChatClient[] = [];
     const extra: RecordedSocket[] = [];
-    let uploads: string | undefined;
 
     beforeAll(async () => {
-      uploads = mkdtempSync(join(tmpdir(), 'chat-faults-uploads-'));
-      [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
-      const env = processEnv({
-        DATABASE_URL: postgres.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: `redis${randomBytes(4).toString('hex')}:`,
-        UPLOAD_DIR: uploads,
-        LOG_LEVEL: 'warn',
-        PRESENCE_GRACE_MS: '200',
-        PRESENCE_TTL_MS: '3000',
-        SOCKET_EVENT_LIMIT: '1000000',
-        DATABASE_POOL_MAX: '10',
-      });
-      nodeA = await startServerProcess(env);
-      nodeB = await startServerProcess(env);
+      cluster = await startFaultCluster({ prefix: 'redis', env: { PRESENCE_TTL_MS: '3000' } });
     });
 
     afterAll(async () => {
-      for (const c of clients) c.close();
-      for (const s of extra) s.close();
-      await Promise.all([nodeA?.stop(2000), nodeB?.stop(2000)]);
-      await Promise.all([postgres?.destroy(), redis?.destroy()]);
-      if (uploads) rmSync(uploads, { recursive: true, force: true });
+      await cluster?.stop(clients, extra);
     });
 
     it('each node keeps serving its own clients; cross-node fan-out resumes when Redis returns', async ({
       annotate,
     }) => {
-      const a = nodeA!;
-      const b = nodeB!;
+      const { nodeA: a, nodeB: b, postgres, redis } = cluster!;
       const [alice, bob, carol] = await registerMany([a.url], 3);
       const general = await roomId(a.url, alice!.accessToken, 'general');
       const sender = new ChatClient(alice!, [a.url], general);
@@ -106,7 +79,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
       const loop = sender.sendLoop(() => stopped, 50, 100);
       await sleep(500);
       const killedAt = Date.now();
-      await redis!.kill();
+      await redis.kill();
       await sleep(1500);
       const token = alice!.accessToken;
       const down = {
@@ -125,7 +98,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
 
       // Redis comes back (empty): measure until a message sent on A reaches B's client again.
       const upAt = Date.now();
-      await redis!.start();
+      await redis.start();
       let fanOutMs = -1;
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && alive(a)) {
@@ -160,7 +133,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
         .map((t) => sender.acked.get(t.clientId));
       const sameNodeGot = duringOk.filter((m) => seen(sameNode, m)).length;
       const otherNodeGot = duringOk.filter((m) => seen(otherNode, m)).length;
-      const result = await expectNoLossNoDuplicate(clients, general, postgres!.url);
+      const result = await expectNoLossNoDuplicate(clients, general, postgres.url);
       const show = (r: { status: number; code?: string; limited: boolean; ms: number }) =>
         `${r.status}${r.code ? ` ${r.code}` : ''}${r.limited ? '' : ' unlimited'} in ${r.ms} ms`;
       await annotate(

@@ -1,9 +1,105 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { io as connect } from 'socket.io-client';
+import {
+  startPrivatePostgres,
+  startPrivateRedis,
+  type PrivatePostgres,
+  type PrivateRedis,
+} from '../helpers/private-services.js';
+import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
 import type { ClientSocket } from '../helpers/sockets.js';
 import { sleep } from '../helpers/sockets.js';
 
-/** Shared by the fault tests: users over plain HTTP and a resilient chat client (audit: audit.ts). */
+/**
+ * Shared by the fault tests: their servers (a private PostgreSQL, a private Redis and server
+ * processes), users over plain HTTP and a resilient chat client (audit: audit.ts).
+ */
+
+export interface FaultClusterOptions<R extends boolean, N extends 1 | 2> {
+  /** Start a private Redis and point every node at it (default true). */
+  redis?: R;
+  /** With Redis: REDIS_PREFIX is `<prefix><8 random hex>:`. */
+  prefix?: string;
+  /** How many server processes (default 2). */
+  nodes?: N;
+  /** Added to (or overriding) the nodes' environment. */
+  env?: Record<string, string>;
+}
+
+export interface FaultCluster<R extends boolean = true, N extends 1 | 2 = 2> {
+  postgres: PrivatePostgres;
+  redis: R extends true ? PrivateRedis : undefined;
+  nodeA: ServerProcess;
+  nodeB: N extends 2 ? ServerProcess : undefined;
+  /** The environment every node was started with. */
+  env: Record<string, string>;
+  /** Closes `open` (clients, sockets), stops the nodes, destroys the services, removes UPLOAD_DIR. */
+  stop(...open: Iterable<{ close(): void }>[]): Promise<void>;
+}
+
+/**
+ * A fault test's own servers: a private PostgreSQL (and Redis, unless `redis: false`), an UPLOAD_DIR
+ * of its own, and `nodes` server processes sharing them. If any of it fails to start, whatever did
+ * start is torn down before the error is thrown.
+ */
+export async function startFaultCluster<R extends boolean = true, N extends 1 | 2 = 2>(
+  options: FaultClusterOptions<R, N>,
+): Promise<FaultCluster<R, N>> {
+  const withRedis = options.redis ?? true;
+  const count = options.nodes ?? 2;
+  if (withRedis && !options.prefix) throw new Error('startFaultCluster: a Redis prefix is needed');
+  const uploads = mkdtempSync(join(tmpdir(), 'chat-faults-uploads-'));
+  let postgres: PrivatePostgres | undefined;
+  let redis: PrivateRedis | undefined;
+  const nodes: ServerProcess[] = [];
+  const stop = async (...open: Iterable<{ close(): void }>[]) => {
+    for (const list of open) for (const c of list) c.close();
+    await Promise.all(nodes.map((n) => n.stop(2000)));
+    await Promise.all([postgres?.destroy(), redis?.destroy()]);
+    rmSync(uploads, { recursive: true, force: true });
+  };
+  try {
+    const [pgStarted, redisStarted] = await Promise.allSettled([
+      startPrivatePostgres(),
+      withRedis ? startPrivateRedis() : undefined,
+    ]);
+    if (redisStarted.status === 'fulfilled') redis = redisStarted.value;
+    if (pgStarted.status === 'rejected') throw pgStarted.reason;
+    postgres = pgStarted.value;
+    if (redisStarted.status === 'rejected') throw redisStarted.reason;
+    const env = processEnv({
+      DATABASE_URL: postgres.url,
+      ...(redis && {
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: `${options.prefix}${randomBytes(4).toString('hex')}:`,
+        // A user whose sockets all closed is offline after 200 ms (the default is 3 s).
+        PRESENCE_GRACE_MS: '200',
+      }),
+      UPLOAD_DIR: uploads,
+      LOG_LEVEL: 'warn',
+      SOCKET_EVENT_LIMIT: '1000000',
+      DATABASE_POOL_MAX: '10',
+      ...options.env,
+    });
+    // One after the other: they would all migrate at once otherwise (safe, but slower on a busy
+    // machine).
+    for (let i = 0; i < count; i += 1) nodes.push(await startServerProcess(env));
+    return {
+      postgres,
+      redis: redis as FaultCluster<R, N>['redis'],
+      nodeA: nodes[0]!,
+      nodeB: nodes[1] as FaultCluster<R, N>['nodeB'],
+      env,
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
 
 export interface Registered {
   id: string;

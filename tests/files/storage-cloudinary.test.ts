@@ -4,14 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createCloudinaryStorage } from '../../src/modules/files/storage/cloudinary.js';
 import type { StorageDriver } from '../../src/modules/files/storage/storage.js';
-import { startTestApp, testEnv, type TestApp } from '../helpers/app.js';
-import { createUser } from '../helpers/factories.js';
+import { testEnv } from '../helpers/app.js';
 import { startFakeCloudinary, type FakeCloudinary } from '../helpers/fake-cloudinary.js';
+import { describeAppOnStorage, load, redPng, roomKey } from './storage-e2e.js';
 
-const redPng = () =>
-  sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } })
-    .png()
-    .toBuffer();
 /** The smallest file `file-type` (and so the stand-in, like Cloudinary) recognises as an MP4. */
 const tinyMp4 = () =>
   Buffer.concat([
@@ -19,12 +15,6 @@ const tinyMp4 = () =>
     Buffer.from('00000018' + '66747970' + '69736f6d' + '00000200' + '69736f6d' + '69736f32', 'hex'),
     Buffer.alloc(64),
   ]);
-const roomKey = (ext: string) => `rooms/${randomUUID()}/${randomUUID()}.${ext}`;
-
-async function load(url: string | URL) {
-  const res = await fetch(url);
-  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
-}
 
 let cld: FakeCloudinary;
 beforeAll(async () => {
@@ -204,77 +194,18 @@ describe('cloudinary driver', () => {
   });
 });
 
-describe('the app on STORAGE_DRIVER=cloudinary', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { STORAGE_DRIVER: 'cloudinary', ...cld.env } });
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-
-  it('uploads an image and its thumbnail, serves both, and deletes both with the message', async () => {
-    const user = await createUser(t);
-    const res = await t.http
-      .post('/api/files/upload')
-      .set(user.auth)
-      .field('room', 'general')
-      .field('caption', 'a red square')
-      .attach('file', await redPng(), { filename: 'red.png', contentType: 'image/png' });
-    expect(res.status).toBe(201);
-    const { file, message } = res.body.data;
-    expect(file).toMatchObject({ name: 'red.png', mime: 'image/png', width: 8, height: 8 });
-    expect(message).toMatchObject({ type: 'file', content: 'a red square', file: { id: file.id } });
-
-    const keys = [...cld.assets.keys()].filter((k) => k.includes(file.id));
-    expect(keys.sort()).toEqual([
-      expect.stringMatching(new RegExp(`^image/private/rooms/.+/${file.id}$`)),
-      expect.stringMatching(new RegExp(`^image/private/rooms/.+/${file.id}\\.thumb$`)),
-    ]);
-    const original = await load(file.url);
-    expect(original.res.status).toBe(200);
-    expect(original.res.headers.get('content-type')).toBe('image/png');
-    expect(original.bytes.equals(cld.assets.get(keys[0]!)!.bytes)).toBe(true);
-    const thumb = await load(file.thumbnailUrl);
-    expect(thumb.res.status).toBe(200);
-    expect(thumb.res.headers.get('content-type')).toBe('image/webp');
-
-    const del = await t.http.delete(`/api/files/${message.id}`).set(user.auth);
-    expect(del.status).toBe(200);
-    for (const key of keys) expect(cld.assets.has(key)).toBe(false);
-    expect((await fetch(file.url)).status).toBe(404);
-    expect((await fetch(file.thumbnailUrl)).status).toBe(404);
-  });
-
-  it('stores an avatar publicly and deletes the previous one', async () => {
-    const user = await createUser(t);
-    const upload = async (background: string) => {
-      const image = await sharp({ create: { width: 32, height: 32, channels: 3, background } })
-        .png()
-        .toBuffer();
-      const res = await t.http
-        .post('/api/users/avatar')
-        .set(user.auth)
-        .attach('avatar', image, { filename: 'me.png', contentType: 'image/png' });
-      expect(res.status).toBe(200);
-      return res.body.data.avatarUrl as string;
-    };
-    const mine = () =>
-      [...cld.assets.keys()].filter((k) => k.startsWith(`image/upload/avatars/${user.id}/`));
-
-    const first = await upload('red');
-    expect(first.startsWith(`${cld.url}/${cld.cloudName}/image/upload/`)).toBe(true);
-    expect(new URL(first).search).toBe('');
-    const loaded = await load(first);
-    expect(loaded.res.status).toBe(200);
-    expect(loaded.res.headers.get('content-type')).toBe('image/webp');
-    expect(mine()).toHaveLength(1);
-
-    const second = await upload('blue');
-    expect(second).not.toBe(first);
-    expect(mine()).toHaveLength(1);
-    expect(second).toContain(mine()[0]!.replace('image/upload/', ''));
-    expect((await fetch(first)).status).toBe(404);
-    expect((await fetch(second)).status).toBe(200);
-  });
+describeAppOnStorage({
+  driver: 'cloudinary',
+  env: () => cld.env,
+  stored: () => cld.assets,
+  uploadKeys: (fileId) => [
+    expect.stringMatching(new RegExp(`^image/private/rooms/.+/${fileId}$`)),
+    expect.stringMatching(new RegExp(`^image/private/rooms/.+/${fileId}\\.thumb$`)),
+  ],
+  avatarKeyPrefix: (userId) => `image/upload/avatars/${userId}/`,
+  avatarUrlPrefix: () => `${cld.url}/${cld.cloudName}/image/upload/`,
+  expectOnlyAvatar: (url, stored) => {
+    expect(stored).toHaveLength(1);
+    expect(url).toContain(stored[0]!.replace('image/upload/', ''));
+  },
 });

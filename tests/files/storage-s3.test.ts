@@ -4,20 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createS3Storage, publicBaseUrl } from '../../src/modules/files/storage/s3.js';
 import type { StorageDriver } from '../../src/modules/files/storage/storage.js';
-import { startTestApp, testEnv, type TestApp } from '../helpers/app.js';
-import { createUser } from '../helpers/factories.js';
+import { testEnv } from '../helpers/app.js';
 import { startFakeS3, type FakeS3 } from '../helpers/fake-s3.js';
-
-const redPng = () =>
-  sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } })
-    .png()
-    .toBuffer();
-const roomKey = (ext: string) => `rooms/${randomUUID()}/${randomUUID()}.${ext}`;
-
-async function load(url: string) {
-  const res = await fetch(url);
-  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
-}
+import { describeAppOnStorage, load, redPng, roomKey } from './storage-e2e.js';
 
 let s3: FakeS3;
 beforeAll(async () => {
@@ -174,75 +163,14 @@ describe('s3 driver', () => {
   });
 });
 
-describe('the app on STORAGE_DRIVER=s3', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { STORAGE_DRIVER: 's3', ...s3.env } });
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-
-  it('uploads an image and its thumbnail, serves both, and deletes both with the message', async () => {
-    const user = await createUser(t);
-    const res = await t.http
-      .post('/api/files/upload')
-      .set(user.auth)
-      .field('room', 'general')
-      .field('caption', 'a red square')
-      .attach('file', await redPng(), { filename: 'red.png', contentType: 'image/png' });
-    expect(res.status).toBe(201);
-    const { file, message } = res.body.data;
-    expect(file).toMatchObject({ name: 'red.png', mime: 'image/png', width: 8, height: 8 });
-    expect(message).toMatchObject({ type: 'file', content: 'a red square', file: { id: file.id } });
-
-    const keys = [...s3.objects.keys()].filter((k) => k.includes(file.id));
-    expect(keys.sort()).toEqual([
-      expect.stringMatching(/\.png$/),
-      expect.stringMatching(/\.thumb\.webp$/),
-    ]);
-    const original = await load(file.url);
-    expect(original.res.status).toBe(200);
-    expect(original.res.headers.get('content-type')).toBe('image/png');
-    expect(original.bytes.equals(s3.objects.get(keys[0]!)!.bytes)).toBe(true);
-    const thumb = await load(file.thumbnailUrl);
-    expect(thumb.res.status).toBe(200);
-    expect(thumb.res.headers.get('content-type')).toBe('image/webp');
-
-    const del = await t.http.delete(`/api/files/${message.id}`).set(user.auth);
-    expect(del.status).toBe(200);
-    for (const key of keys) expect(s3.objects.has(key)).toBe(false);
-    expect((await fetch(file.url)).status).toBe(404);
-    expect((await fetch(file.thumbnailUrl)).status).toBe(404);
-  });
-
-  it('stores an avatar publicly and deletes the previous one', async () => {
-    const user = await createUser(t);
-    const upload = async (background: string) => {
-      const image = await sharp({ create: { width: 32, height: 32, channels: 3, background } })
-        .png()
-        .toBuffer();
-      const res = await t.http
-        .post('/api/users/avatar')
-        .set(user.auth)
-        .attach('avatar', image, { filename: 'me.png', contentType: 'image/png' });
-      expect(res.status).toBe(200);
-      return res.body.data.avatarUrl as string;
-    };
-    const mine = () => [...s3.objects.keys()].filter((k) => k.startsWith(`avatars/${user.id}/`));
-
-    const first = await upload('red');
-    expect(first.startsWith(`${s3.url}/${s3.bucket}/avatars/${user.id}/`)).toBe(true);
-    expect(new URL(first).search).toBe('');
-    const loaded = await load(first);
-    expect(loaded.res.status).toBe(200);
-    expect(loaded.res.headers.get('content-type')).toBe('image/webp');
-    expect(mine()).toHaveLength(1);
-
-    const second = await upload('blue');
-    expect(second).not.toBe(first);
-    expect(mine()).toEqual([new URL(second).pathname.replace(`/${s3.bucket}/`, '')]);
-    expect((await fetch(first)).status).toBe(404);
-    expect((await fetch(second)).status).toBe(200);
-  });
+describeAppOnStorage({
+  driver: 's3',
+  env: () => s3.env,
+  stored: () => s3.objects,
+  uploadKeys: () => [expect.stringMatching(/\.png$/), expect.stringMatching(/\.thumb\.webp$/)],
+  avatarKeyPrefix: (userId) => `avatars/${userId}/`,
+  avatarUrlPrefix: (userId) => `${s3.url}/${s3.bucket}/avatars/${userId}/`,
+  expectOnlyAvatar: (url, stored) => {
+    expect(stored).toEqual([new URL(url).pathname.replace(`/${s3.bucket}/`, '')]);
+  },
 });
