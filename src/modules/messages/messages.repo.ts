@@ -422,19 +422,25 @@ export async function searchMessages(
   const { after } = params;
   const rows = await queryRows<{ id: string; rank: number; created_us: string; snippet: string }>(
     db,
-    sql`select m.id, ${rank} as rank, ${createdUs}::text as created_us,
-               ts_headline('simple', m.content, q,
+    // Rank and sort the matches first, then build snippets (costly) for the page's rows only.
+    sql`select p.id, p.rank, p.created_us::text as created_us,
+               ts_headline('simple', m.content, to_tsquery('simple', ${params.tsquery}),
                  'StartSel=' || chr(1) || ', StopSel=' || chr(2) ||
                  ', MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "') as snippet
-        from ${messages} m
-        join ${roomMembers} rm on rm.room_id = m.room_id and rm.user_id = ${params.userId},
-             to_tsquery('simple', ${params.tsquery}) q
-        where m.search_vector @@ q
-          and m.deleted_at is null
-          ${params.roomId ? sql`and m.room_id = ${params.roomId}` : sql``}
-          ${after ? sql`and (${rank}, ${createdUs}, m.id) < (${after.rank}::real, ${after.createdUs}::bigint, ${after.id}::uuid)` : sql``}
-        order by 2 desc, ${createdUs} desc, m.id desc
-        limit ${params.limit}`,
+        from (
+          select m.id, ${rank} as rank, ${createdUs} as created_us
+          from ${messages} m
+          join ${roomMembers} rm on rm.room_id = m.room_id and rm.user_id = ${params.userId},
+               to_tsquery('simple', ${params.tsquery}) q
+          where m.search_vector @@ q
+            and m.deleted_at is null
+            ${params.roomId ? sql`and m.room_id = ${params.roomId}` : sql``}
+            ${after ? sql`and (${rank}, ${createdUs}, m.id) < (${after.rank}::real, ${after.createdUs}::bigint, ${after.id}::uuid)` : sql``}
+          order by 2 desc, 3 desc, m.id desc
+          limit ${params.limit}
+        ) p
+        join ${messages} m on m.id = p.id
+        order by p.rank desc, p.created_us desc, p.id desc`,
   );
   return rows.map((r) => ({
     id: r.id,
