@@ -32,6 +32,15 @@ const database = await openDatabase({
 await database.migrate();
 const { server, close } = await createApp({ config, log, database });
 
+server.once('error', (err: NodeJS.ErrnoException) => {
+  log.fatal(
+    { err: err.message, port: config.PORT },
+    err.code === 'EADDRINUSE'
+      ? `port ${config.PORT} is in use: set PORT to another one`
+      : 'cannot listen',
+  );
+  void database.close().finally(() => process.exit(1));
+});
 server.listen(config.PORT, config.HOST, () => {
   const { port } = server.address() as AddressInfo;
   log.info(
