@@ -17,6 +17,22 @@ export function decodeCursor(kind: string, cursor: string): string {
   return decoded.slice(prefix.length);
 }
 
+/** Decodes a cursor holding JSON (a keyset of several values) and checks its shape. */
+export function decodeJsonCursor<T>(
+  kind: string,
+  cursor: string,
+  check: (v: unknown) => v is T,
+): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeCursor(kind, cursor));
+  } catch {
+    throw validationError('Invalid cursor');
+  }
+  if (!check(value)) throw validationError('Invalid cursor');
+  return value;
+}
+
 /** Decodes a numeric cursor (a sequence number). */
 export function decodeSeqCursor(kind: string, cursor: string): number {
   const raw = decodeCursor(kind, cursor);

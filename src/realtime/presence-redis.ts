@@ -17,6 +17,18 @@ export function createRedisPresence(redis: Redis, prefix: string, ttlMs: number)
     if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
     return redis.call('ZREM', KEYS[2], ARGV[2])`;
 
+  async function settle(userId: string): Promise<boolean> {
+    const result = await redis.eval(
+      SETTLE,
+      2,
+      userKey(userId),
+      onlineKey,
+      String(Date.now()),
+      userId,
+    );
+    return Number(result) === 1;
+  }
+
   return {
     async addSocket(userId, socketId) {
       const now = Date.now();
@@ -35,15 +47,7 @@ export function createRedisPresence(redis: Redis, prefix: string, ttlMs: number)
       await redis.zrem(userKey(userId), socketId);
     },
     async settleOffline(userId) {
-      const result = await redis.eval(
-        SETTLE,
-        2,
-        userKey(userId),
-        onlineKey,
-        String(Date.now()),
-        userId,
-      );
-      return Number(result) === 1;
+      return settle(userId);
     },
     async onlineUserIds() {
       return redis.zrangebyscore(onlineKey, Date.now(), '+inf');
@@ -65,17 +69,7 @@ export function createRedisPresence(redis: Redis, prefix: string, ttlMs: number)
     async sweepExpired() {
       const stale = await redis.zrangebyscore(onlineKey, '-inf', Date.now());
       const gone: string[] = [];
-      for (const userId of stale) {
-        const result = await redis.eval(
-          SETTLE,
-          2,
-          userKey(userId),
-          onlineKey,
-          String(Date.now()),
-          userId,
-        );
-        if (Number(result) === 1) gone.push(userId);
-      }
+      for (const userId of stale) if (await settle(userId)) gone.push(userId);
       return gone;
     },
   };

@@ -3,7 +3,7 @@ import type { Executor, Tx } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, toAppError, validationError } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import {
   assertMember,
@@ -67,25 +67,18 @@ export interface SendOptions {
 
 class DuplicateClientId extends Error {}
 
+const isSearchKey = (v: unknown): v is [number, string, string] =>
+  Array.isArray(v) &&
+  typeof v[0] === 'number' &&
+  typeof v[1] === 'string' &&
+  /^-?\d{1,20}$/.test(v[1]) &&
+  typeof v[2] === 'string' &&
+  isId(v[2]);
+
 /** The search cursor: where the previous page ended, as [rank, createdUs, id]. */
 function parseSearchCursor(cursor: string): SearchAfter {
-  let value: unknown;
-  try {
-    value = JSON.parse(decodeCursor('q', cursor));
-  } catch {
-    throw validationError('Invalid cursor');
-  }
-  if (
-    !Array.isArray(value) ||
-    typeof value[0] !== 'number' ||
-    typeof value[1] !== 'string' ||
-    !/^-?\d{1,20}$/.test(value[1]) ||
-    typeof value[2] !== 'string' ||
-    !isId(value[2])
-  ) {
-    throw validationError('Invalid cursor');
-  }
-  return { rank: value[0], createdUs: value[1], id: value[2] };
+  const [rank, createdUs, id] = decodeJsonCursor('q', cursor, isSearchKey);
+  return { rank, createdUs, id };
 }
 
 export type MessagesService = ReturnType<typeof createMessagesService>;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
+import { likePrefix } from '../../db/like.js';
 import {
   roomMembers,
   rooms,
@@ -206,9 +207,7 @@ export async function listPublicRooms(
     .where(
       and(
         eq(rooms.type, 'public'),
-        params.q
-          ? sql`${lowerName} like ${`${params.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`
-          : undefined,
+        params.q ? sql`${lowerName} like ${likePrefix(params.q)}` : undefined,
         after
           ? or(gt(lowerName, after.name), and(eq(lowerName, after.name), gt(rooms.id, after.id)))
           : undefined,

@@ -3,7 +3,7 @@ import type { Actor, AppContext } from '../../context.js';
 import { isId } from '../../db/ids.js';
 import type { RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, validationError } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/messages.views.js';
 import * as usersRepo from '../users/users.repo.js';
@@ -16,17 +16,6 @@ import { slugify, withSuffix } from './slug.js';
 export const GENERAL_SLUG = 'general';
 
 export type RoomsService = ReturnType<typeof createRoomsService>;
-
-function parseJsonCursor<T>(kind: string, cursor: string, check: (v: unknown) => v is T): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(decodeCursor(kind, cursor));
-  } catch {
-    throw validationError('Invalid cursor');
-  }
-  if (!check(value)) throw validationError('Invalid cursor');
-  return value;
-}
 
 const isPair = (v: unknown): v is [string, string] =>
   Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string';
@@ -121,7 +110,7 @@ export function createRoomsService(
       actor: Actor,
       params: { limit: number; cursor?: string },
     ): Promise<{ items: RoomView[]; page: PageInfo }> {
-      const before = params.cursor ? parseJsonCursor('r', params.cursor, isPair) : undefined;
+      const before = params.cursor ? decodeJsonCursor('r', params.cursor, isPair) : undefined;
       const rows = await repo.listMyRooms(db, actor.userId, {
         before: before ? { activityAt: new Date(before[0]), id: before[1] } : undefined,
         limit: params.limit + 1,
@@ -158,7 +147,7 @@ export function createRoomsService(
       actor: Actor,
       params: { q?: string; limit: number; cursor?: string },
     ): Promise<{ items: RoomView[]; page: PageInfo }> {
-      const after = params.cursor ? parseJsonCursor('p', params.cursor, isPair) : undefined;
+      const after = params.cursor ? decodeJsonCursor('p', params.cursor, isPair) : undefined;
       const rows = await repo.listPublicRooms(db, {
         q: params.q || undefined,
         after: after ? { name: after[0], id: after[1] } : undefined,
@@ -271,7 +260,7 @@ export function createRoomsService(
       params: { limit: number; cursor?: string },
     ): Promise<{ items: MemberView[]; page: PageInfo }> {
       const { room } = await accessFor(actor, ref);
-      const after = params.cursor ? parseJsonCursor('m', params.cursor, isRankPair) : undefined;
+      const after = params.cursor ? decodeJsonCursor('m', params.cursor, isRankPair) : undefined;
       const rows = await repo.listMembers(db, room.id, {
         after: after ? { rank: after[0], username: after[1] } : undefined,
         limit: params.limit + 1,

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, ne, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { likePrefix } from '../../db/like.js';
 import { users, type UserRow, type UserStatus } from '../../db/schema/index.js';
 
 export async function insertUser(
@@ -78,11 +79,6 @@ export async function updateUserAvatar(
       .returning();
     return row ? { user: row, previousKey: old.avatarKey } : undefined;
   });
-}
-
-/** Escapes LIKE wildcards so a user's `%` or `_` matches itself. */
-function likePrefix(q: string): string {
-  return `${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /**
