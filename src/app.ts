@@ -17,6 +17,7 @@ import { demoClientRoutes } from './http/static-client.js';
 import type { Logger } from './logger.js';
 import { createMetrics, metricsHandler } from './observability/metrics.js';
 import { docsRoutes } from './openapi/docs.routes.js';
+import { startAuthCleanup } from './modules/auth/auth.cleanup.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
@@ -39,6 +40,7 @@ import { createIo } from './realtime/io.js';
 import { createRedisPresence } from './realtime/presence-redis.js';
 import { createMemoryPresence } from './realtime/presence-store.js';
 import { connectRedis, type RedisConnections } from './realtime/redis.js';
+import { createRoomBus } from './realtime/room-bus.js';
 import { createSocketBroadcaster } from './realtime/socket-broadcaster.js';
 import { createMemoryTyping, createRedisTyping } from './realtime/typing-store.js';
 
@@ -81,13 +83,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
   const io = createIo(server, config, redis);
+  const bus = createRoomBus(io, log, { redis, gapWaitMs: config.ROOM_EVENT_GAP_MS });
   const ctx: AppContext = {
     config,
     log,
     database,
     db: database.db,
     signer: createTokenSigner(config.JWT_SECRET, config.JWT_EXPIRES_IN),
-    broadcaster: createSocketBroadcaster(io),
+    broadcaster: createSocketBroadcaster(io, bus),
     metrics: createMetrics(database, () => io.engine.clientsCount),
   };
 
@@ -123,7 +126,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onStatusChanged: (user, previous, status) =>
       presence.statusChanged(user.id, user.username, previous, status),
   });
-  const stopSockets = attachSocketServer(io, ctx, {
+  // Several nodes may run it: each batch takes a try-lock, so only one of them does the work.
+  const authCleanup = startAuthCleanup(ctx, config.CLEANUP_INTERVAL_MS);
+  const stopSockets = attachSocketServer(io, ctx, bus, {
     auth,
     rooms,
     messages,
@@ -208,6 +213,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(errorHandler(log, config.NODE_ENV === 'development'));
 
   async function close(): Promise<void> {
+    const cleanupStopped = authCleanup.stop();
     let sweep: NodeJS.Timeout | undefined;
     const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
@@ -224,6 +230,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     await httpClosed;
     clearInterval(sweep);
     await new Promise<void>((resolve) => io.close(() => resolve()));
+    // Before the caller closes the database: a run in progress has finished its batch.
+    await cleanupStopped;
     await redis?.close();
   }
 

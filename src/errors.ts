@@ -58,7 +58,8 @@ const UNAVAILABLE_SYSCALL_CODES = new Set([
 ]);
 const UNAVAILABLE_PG_CLASSES = ['08', '53', '57P']; // connection, resources, operator intervention
 
-function pgCode(err: unknown): string | undefined {
+/** The PostgreSQL (or socket) error code along the `cause` chain. */
+export function pgCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; cause?: unknown };
   if (typeof e.code === 'string') return e.code;
@@ -81,6 +82,12 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const code = pgCode(err);
   if (code === '23505') return conflict('Already exists');
+  // A deadlock victim or serialization failure that was not retried (or kept failing): try again.
+  if (code === '40P01' || code === '40001') {
+    const e = new AppError('SERVICE_UNAVAILABLE', 'Conflicting changes, please retry', undefined, 1);
+    e.cause = err;
+    return e;
+  }
   if (code === '23503') return notFound('Referenced resource');
   if (code === '22P02' || code === '22001' || code === '22021') {
     return validationError('Invalid value');

@@ -97,12 +97,16 @@ const envSchema = z
     SOCKET_EVENT_LIMIT: intFrom(60, 1),
     SOCKET_MAX_PAYLOAD_BYTES: intFrom(100_000, 1024),
     PRESENCE_GRACE_MS: intFrom(3000, 0),
+    /** How long a node holds a room's event waiting for an earlier revision that has not arrived. */
+    ROOM_EVENT_GAP_MS: intFrom(500, 10),
     PRESENCE_TTL_MS: intFrom(30_000, 1000),
     TYPING_TIMEOUT_MS: intFrom(5000, 100),
     REDIS_PREFIX: z.string().default('chat:'),
     TRUST_PROXY: trustProxy,
     METRICS_TOKEN: optionalString,
     SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0),
+    /** How often dead sessions and expired refresh tokens are deleted (at start, then each period); 0: never. */
+    CLEANUP_INTERVAL_MS: intFrom(3_600_000, 0),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {

@@ -3,6 +3,8 @@ import type { Response } from 'express';
 export interface PageInfo {
   nextCursor: string | null;
   limit: number;
+  /** Catch-up by revision: the revision to ask from next time. */
+  rev?: number;
 }
 
 /** `{ success: true, data }` with the given status. */

@@ -40,7 +40,9 @@ export const messagesRoutesDoc: RouteDoc[] = [
     summary: "A room's messages",
     description:
       'Newest first, paginated with `before`; or oldest first from `after` (a cursor) for catching ' +
-      `up, where deleted messages appear as tombstones. ${ROOM_ACCESS}`,
+      'up, where deleted messages appear as tombstones; or, with `rev`, every message changed after ' +
+      'that room revision (new, edited, reacted, deleted as tombstones) in rev order, with `page.rev` ' +
+      `the revision to ask from next time. ${ROOM_ACCESS}`,
     tag: 'Messages',
     auth: true,
     query: listMessagesQuery,

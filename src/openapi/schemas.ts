@@ -99,6 +99,11 @@ export const Message = named(
     id,
     room: id.describe('Room id'),
     seq: z.number().int().min(1).describe('Counts up by one per room, without gaps'),
+    rev: z
+      .number()
+      .int()
+      .min(1)
+      .describe("The room revision of this message's latest change (new, edited, reacted, deleted)"),
     sender: Sender.nullable(),
     content: z.string(),
     type: z.enum(MESSAGE_TYPES),
@@ -113,8 +118,14 @@ export const Message = named(
 
 export const Tombstone = named(
   'Tombstone',
-  z.strictObject({ id, room: id, seq: z.number().int(), deleted: z.literal(true) }),
-  'A deleted message, in catch-up listings (`after`) and sync',
+  z.strictObject({
+    id,
+    room: id,
+    seq: z.number().int(),
+    rev: z.number().int().describe('The revision of the deletion'),
+    deleted: z.literal(true),
+  }),
+  'A deleted message, in catch-up listings (`after`, `rev`) and sync',
 );
 
 export const MessageOrTombstone = named('MessageOrTombstone', z.union([Message, Tombstone]));
@@ -193,7 +204,12 @@ export const ReadReceipt = named(
 
 export const ReactionsResult = named(
   'MessageReactions',
-  z.strictObject({ messageId: id, room: id, reactions: z.array(ReactionGroup) }),
+  z.strictObject({
+    messageId: id,
+    room: id,
+    reactions: z.array(ReactionGroup),
+    rev: z.number().int().describe('The revision of this change'),
+  }),
 );
 
 export const AuthResult = named(
@@ -214,7 +230,10 @@ export const OnlineUser = named(
   'OnlineUser',
   z.strictObject({ userId: id, username: z.string(), status: UserStatus }),
 );
-export const MessageDeleted = named('MessageDeleted', z.strictObject({ id, room: id }));
+export const MessageDeleted = named(
+  'MessageDeleted',
+  z.strictObject({ id, room: id, seq: z.number().int(), rev: z.number().int() }),
+);
 export const RoomDeleted = named('RoomDeleted', z.strictObject({ id }));
 export const RoomLeft = named('RoomLeft', z.strictObject({ room: id, left: z.literal(true) }));
 export const MemberRemoved = named(
@@ -226,8 +245,16 @@ export const LoggedOut = named('LoggedOut', z.strictObject({ loggedOut: z.litera
 export const Page = named(
   'Page',
   z.strictObject({
-    nextCursor: z.string().nullable().describe('Pass as `before` (or `cursor`) for the next page'),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `before` (or `cursor`, or `after`) for the next page; with `rev`, as `rev`'),
     limit: z.number().int().min(0),
+    rev: z
+      .number()
+      .int()
+      .optional()
+      .describe('With `rev`: the revision to ask from next time'),
   }),
 );
 

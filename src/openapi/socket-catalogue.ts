@@ -81,15 +81,23 @@ export const SyncEntry = named(
   z.union([
     z.strictObject({
       room: z.string().describe('The room as asked for (id or slug)'),
-      messages: z.array(MessageOrTombstone).describe('Oldest first, at most 100'),
-      hasMore: z.boolean().describe('Ask again from the last seq'),
+      messages: z
+        .array(MessageOrTombstone)
+        .describe('`after`: by seq; `rev`: in rev order. At most 100 a room, 1,000 in all'),
+      hasMore: z
+        .boolean()
+        .describe('Ask again: from the last seq (`after`), or from `rev` (`rev`)'),
+      rev: z
+        .number()
+        .int()
+        .describe('The revision to ask from next time (`{ room, rev }`) once hasMore is false'),
     }),
     z.strictObject({
       room: z.string(),
       error: z.strictObject({ code: ErrorCodeSchema, message: z.string() }),
     }),
   ]),
-  'Per room: the messages after `after`, or why the room cannot be read',
+  'Per room: the messages after `after` or changed after `rev`, or why the room cannot be read',
 );
 export const SyncResult = named('SyncResult', z.array(SyncEntry));
 
@@ -168,7 +176,7 @@ export const clientEvents: ClientEventDoc[] = [
   {
     name: 'sync',
     summary:
-      'Catch up after a reconnect: per room, the messages with seq greater than `after`, oldest first, deleted ones as tombstones.',
+      'Catch up after a reconnect: per room (at most 100, each once), `{ room, after }` for the messages with seq greater than `after`, oldest first, or `{ room, rev }` for every message changed after revision `rev` (new, edited, reacted, deleted as tombstones), in rev order.',
     payload: syncPayload,
     ack: SyncResult,
   },

@@ -3,6 +3,11 @@
  * is in socket-broadcaster.ts.
  */
 export interface Broadcaster {
+  /**
+   * A committed change of the room's messages, which took revision `rev`: reaches each subscriber in
+   * rev order. Call right after the commit; `payload` may be a promise, and null delivers nothing.
+   */
+  toRoomInOrder(roomId: string, rev: number, event: string, payload: unknown): void;
   toRoom(roomId: string, event: string, payload: unknown): void;
   /** To the room's subscribers except every socket of one user (typing indicators). */
   toRoomExceptUser(roomId: string, userId: string, event: string, payload: unknown): void;

@@ -1,21 +1,21 @@
 import type { Server } from 'socket.io';
 import type { Broadcaster } from './broadcaster.js';
+import { roomChannel, sessionChannel, userChannel } from './channels.js';
+import type { RoomBus } from './room-bus.js';
 
-export const roomChannel = (roomId: string) => `room:${roomId}`;
-export const userChannel = (userId: string) => `user:${userId}`;
-export const sessionChannel = (sessionId: string) => `session:${sessionId}`;
+export { roomChannel, sessionChannel, userChannel };
 
 /**
  * Emits through Socket.io rooms: `room:<id>` for a chat room's subscribers, `user:<id>` for all of a
- * user's sockets, `session:<id>` for those opened with one login. With the Redis adapter every call
- * reaches the sockets on every node, and in the order the calls were made.
- *
- * Subscription changes are applied to this node's sockets first, synchronously: the Redis adapter
- * applies a published join/leave to its own node only when the message comes back, while a broadcast
- * reaches local sockets at once, so an emit right after a removal would otherwise still reach them.
+ * user's sockets, `session:<id>` for those opened with one login. Message events and subscription
+ * changes go through the room bus (ordered by rev, one channel between nodes); the rest through the
+ * Socket.io adapter, which reaches every node.
  */
-export function createSocketBroadcaster(io: Server): Broadcaster {
+export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
   return {
+    toRoomInOrder(roomId, rev, event, payload) {
+      bus.emitInOrder(roomId, rev, event, payload);
+    },
     toRoom(roomId, event, payload) {
       io.to(roomChannel(roomId)).emit(event, payload);
     },
@@ -29,12 +29,10 @@ export function createSocketBroadcaster(io: Server): Broadcaster {
       io.to(userChannel(userId)).emit(event, payload);
     },
     subscribeUser(userId, roomId) {
-      io.local.in(userChannel(userId)).socketsJoin(roomChannel(roomId));
-      io.in(userChannel(userId)).socketsJoin(roomChannel(roomId));
+      bus.subscribe(userId, roomId);
     },
     unsubscribeUser(userId, roomId) {
-      io.local.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
-      io.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
+      bus.unsubscribe(userId, roomId);
     },
     closeRoom(roomId) {
       io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));

@@ -123,6 +123,7 @@ export interface TestMessage {
   id: string;
   room: string;
   seq: number;
+  rev: number;
   sender: { id: string; username: string; displayName: string | null; avatarUrl: string | null };
   content: string;
   type: 'text' | 'file' | 'system';
@@ -137,6 +138,7 @@ export interface TestTombstone {
   id: string;
   room: string;
   seq: number;
+  rev: number;
   deleted: true;
 }
 

@@ -3,6 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   createRoom,
   createUser,
+  expectError,
   listMessages,
   sendMessage,
   type TestMessage,
@@ -104,7 +105,7 @@ describe('idempotent sends with clientId', () => {
     SLOW,
   );
 
-  it('a retry returns the first message with 200 even when the content differs', async () => {
+  it('the same clientId with other content is 409 CONFLICT, and nothing is stored', async () => {
     const room = await createRoom(t, owner);
     const first = await t.http
       .post('/api/messages')
@@ -115,8 +116,7 @@ describe('idempotent sends with clientId', () => {
       .post('/api/messages')
       .set(owner.auth)
       .send({ room: room.id, content: 'second try', clientId: 'k-2' });
-    expect(retry.status).toBe(200);
-    expect(retry.body.data).toEqual(first.body.data);
+    expectError(retry, 409, 'CONFLICT');
     expect(await allMessages(owner, room.id)).toHaveLength(1);
   });
 

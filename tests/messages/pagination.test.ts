@@ -115,9 +115,10 @@ describe('GET /api/messages catch-up with after (oldest first)', () => {
   it('deleted messages appear as tombstones in catch-up but not in history', async () => {
     const r = await createRoom(t, alice);
     const [a, b, c] = await sendMessages(t, alice, r.id, 3);
-    await t.http.delete(`/api/messages/${b!.id}`).set(alice.auth).expect(200);
+    const gone = await t.http.delete(`/api/messages/${b!.id}`).set(alice.auth).expect(200);
     const catchUp = await listMessages(t, alice, r.id, 'after=0');
-    expect(catchUp.data).toEqual([a, { id: b!.id, room: r.id, seq: b!.seq, deleted: true }, c]);
+    const rev = gone.body.data.rev as number;
+    expect(catchUp.data).toEqual([a, { id: b!.id, room: r.id, seq: b!.seq, rev, deleted: true }, c]);
     const hist = await listMessages(t, alice, r.id);
     expect(hist.data.map((m) => m.id)).toEqual([c!.id, a!.id]);
     const older = await listMessages(t, alice, r.id, `before=${c!.seq}`);

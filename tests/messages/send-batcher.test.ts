@@ -45,6 +45,7 @@ describe('sends queued in one tick go in as one batch', () => {
     const before = (await storedSeqs(room.id)).length;
     const sends = Array.from({ length: 40 }, (_, i) => ({
       senderId: i % 2 ? alice.id : bob.id,
+      type: 'text' as const,
       content: `${TRICKY[i % TRICKY.length]} #${i}`,
       replyToId: null,
       clientId: `batch-${i}`,
@@ -57,6 +58,9 @@ describe('sends queued in one tick go in as one batch', () => {
     expect(await storedSeqs(room.id)).toEqual(Array.from({ length: before + 40 }, (_, i) => i + 1));
     const [roomRow] = await t.ctx.db.select().from(rooms).where(eq(rooms.id, room.id));
     expect(roomRow!.lastSeq).toBe(before + 40);
+    // Each message took its own revision, in the same order as seq.
+    const revs = results.map((r) => r!.message.rev);
+    expect(revs).toEqual(Array.from({ length: 40 }, (_, i) => roomRow!.rev - 39 + i));
   });
 
   it('a duplicate clientId in a batch is stored once and leaves no gap', async () => {
@@ -64,6 +68,7 @@ describe('sends queued in one tick go in as one batch', () => {
     const before = (await storedSeqs(room.id)).length;
     const sends = ['x', 'y', 'dup', 'z', 'dup'].map((c, i) => ({
       senderId: alice.id,
+      type: 'text' as const,
       content: `${c} ${i}`,
       replyToId: null,
       clientId: c === 'dup' ? 'same-client-id' : `uniq-${i}`,

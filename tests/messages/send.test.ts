@@ -217,10 +217,13 @@ describe('DELETE /api/messages/:id', () => {
     const sent = await sendMessage(t, bob, room.id, 'oops');
     const res = await t.http.delete(`/api/messages/${sent.id}`).set(bob.auth);
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ id: sent.id, room: room.id });
+    // The deletion took the room's next revision, after the send's.
+    expect(res.body.data).toEqual({ id: sent.id, room: room.id, seq: sent.seq, rev: sent.rev + 1 });
     expect((await history()).map((m) => m.id)).not.toContain(sent.id);
     const catchUp = await listMessages(t, alice, room.id, `after=${sent.seq - 1}&limit=1`);
-    expect(catchUp.data).toEqual([{ id: sent.id, room: room.id, seq: sent.seq, deleted: true }]);
+    expect(catchUp.data).toEqual([
+      { id: sent.id, room: room.id, seq: sent.seq, rev: sent.rev + 1, deleted: true },
+    ]);
     expectError(await t.http.delete(`/api/messages/${sent.id}`).set(bob.auth), 404, 'NOT_FOUND');
   });
 
@@ -251,7 +254,13 @@ describe('DELETE /api/messages/:id', () => {
       .expect(200);
     await t.http.delete(`/api/messages/${sent.id}`).set(alice.auth).expect(200);
     const catchUp = await listMessages(t, alice, room.id, `after=${sent.seq - 1}&limit=1`);
-    expect(catchUp.data[0]).toEqual({ id: sent.id, room: room.id, seq: sent.seq, deleted: true });
+    expect(catchUp.data[0]).toEqual({
+      id: sent.id,
+      room: room.id,
+      seq: sent.seq,
+      rev: expect.any(Number),
+      deleted: true,
+    });
     const react = await t.http
       .post(`/api/messages/${sent.id}/react`)
       .set(bob.auth)

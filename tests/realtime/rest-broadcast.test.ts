@@ -66,13 +66,17 @@ describe('a change made over REST reaches every socket of the room exactly once'
     expect(updated.editedAt).toEqual(expect.any(String));
   });
 
-  it('DELETE /api/messages/:id: message-deleted { id, room }', async () => {
+  it('DELETE /api/messages/:id: message-deleted { id, room, seq, rev }', async () => {
     const sent = await sendMessage(t, bob, room.id, 'oops');
-    expect((await t.http.delete(`/api/messages/${sent.id}`).set(bob.auth)).status).toBe(200);
+    const res = await t.http.delete(`/api/messages/${sent.id}`).set(bob.auth);
+    expect(res.status).toBe(200);
     expect(await receivedOnce<{ id: string }>('message-deleted', (e) => e.id === sent.id)).toEqual({
       id: sent.id,
       room: room.id,
+      seq: sent.seq,
+      rev: res.body.data.rev,
     });
+    expect(res.body.data.rev).toBeGreaterThan(sent.rev);
   });
 
   it('POST /api/messages/:id/react: message-reaction with the reactions, on adding and on removing', async () => {
@@ -88,7 +92,9 @@ describe('a change made over REST reaches every socket of the room exactly once'
       messageId: sent.id,
       room: room.id,
       reactions: [{ emoji: '👍', count: 1, userIds: [bob.id] }],
+      rev: expect.any(Number),
     });
+    expect((added as unknown as { rev: number }).rev).toBeGreaterThan(sent.rev);
     expect((await react()).status).toBe(200);
     await receivedOnce<{ messageId: string; reactions: unknown[] }>(
       'message-reaction',

@@ -52,7 +52,13 @@ describe('sync', () => {
     expect(entry).toMatchObject({ room: room.id, hasMore: false });
     const items = (entry as { messages: Item[] }).messages;
     expect(seqs(items)).toEqual(range(after + 1, 4));
-    expect(items[1]).toEqual({ id: gone.id, room: room.id, seq: gone.seq, deleted: true });
+    expect(items[1]).toEqual({
+      id: gone.id,
+      room: room.id,
+      seq: gone.seq,
+      rev: expect.any(Number),
+      deleted: true,
+    });
     expect(items.map((m) => ('content' in m ? m.content : null))).toEqual([
       'm 2',
       null,
@@ -65,7 +71,7 @@ describe('sync', () => {
     const room = await createRoom(t, alice);
     const last = await sendMessage(t, alice, room.id, 'only');
     const [entry] = await sync(alice.accessToken, [{ room: room.id, after: last.seq }]);
-    expect(entry).toEqual({ room: room.id, messages: [], hasMore: false });
+    expect(entry).toEqual({ room: room.id, messages: [], hasMore: false, rev: last.rev });
   });
 
   it('with more than 100 missed messages returns 100 with hasMore, and the rest when asked again', async () => {

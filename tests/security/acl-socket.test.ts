@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { roomChannel } from '../../src/realtime/socket-broadcaster.js';
+import { roomChannel } from '../../src/realtime/channels.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   connectError,

@@ -31,6 +31,8 @@ export const messages = pgTable(
       .notNull()
       .references(() => rooms.id, { onDelete: 'cascade' }),
     seq: bigint('seq', { mode: 'number' }).notNull(),
+    /** The room revision of this message's latest change. */
+    rev: bigint('rev', { mode: 'number' }).notNull(),
     senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
     type: text('type').$type<MessageType>().notNull().default('text'),
     content: text('content').notNull(),
@@ -38,6 +40,8 @@ export const messages = pgTable(
       onDelete: 'set null',
     }),
     clientId: text('client_id'),
+    /** md5 of the content first sent with clientId: a retry with other content is a CONFLICT, also after deletion. */
+    clientHash: text('client_hash'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     editedAt: timestamp('edited_at', { withTimezone: true, mode: 'date' }),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
@@ -48,6 +52,8 @@ export const messages = pgTable(
   },
   (t) => [
     uniqueIndex('messages_room_seq_uq').on(t.roomId, t.seq),
+    // Catch-up by revision; unique because each revision is taken by exactly one change.
+    uniqueIndex('messages_room_rev_uq').on(t.roomId, t.rev),
     // The idempotency key: a retried send with the same clientId can never insert a second row.
     uniqueIndex('messages_sender_client_id_uq')
       .on(t.senderId, t.clientId)

@@ -28,6 +28,12 @@ export const rooms = pgTable(
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     /** The seq of the newest message; bumped in the same transaction as each insert, so seq has no gaps. */
     lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    /**
+     * The room's revision: the rev of its latest message change (new, edited, reacted, deleted). Taken
+     * only by `takeRevisions` / the insert statement, under this row's lock, so it is gapless and commits
+     * in order.
+     */
+    rev: bigint('rev', { mode: 'number' }).notNull().default(0),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true, mode: 'date' }),
     /** Kept in the same transaction as membership changes. */
     memberCount: integer('member_count').notNull().default(0),

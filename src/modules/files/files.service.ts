@@ -152,9 +152,12 @@ export function createFilesService(
         );
         // A retried upload (same clientId) returns the first one; this copy of the bytes is not needed.
         if (!result.created) await purge(stored);
-        if (!result.message.file)
+        const message = result.message;
+        if ('deleted' in message)
+          throw new AppError('CONFLICT', 'This clientId names a file message deleted since');
+        if (!message.file)
           throw new AppError('CONFLICT', 'This clientId was already used for a text message');
-        return { file: result.message.file, message: result.message, created: result.created };
+        return { file: message.file, message, created: result.created };
       } catch (err) {
         await purge(stored);
         throw err;

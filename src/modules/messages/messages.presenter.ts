@@ -22,6 +22,8 @@ export interface MessageView {
   id: string;
   room: string;
   seq: number;
+  /** The room revision of this message's latest change (Consistency in SPEC.md). */
+  rev: number;
   sender: SenderView | null;
   content: string;
   type: 'text' | 'file' | 'system';
@@ -44,6 +46,7 @@ export interface Tombstone {
   id: string;
   room: string;
   seq: number;
+  rev: number;
   deleted: true;
 }
 
@@ -65,6 +68,7 @@ export function toMessageView(
     id: m.id,
     room: m.roomId,
     seq: m.seq,
+    rev: m.rev,
     sender: toSender(record.sender),
     content: m.content,
     type: m.type,
@@ -91,6 +95,7 @@ export function toTombstone(record: MessageRecord): Tombstone {
     id: record.message.id,
     room: record.message.roomId,
     seq: record.message.seq,
+    rev: record.message.rev,
     deleted: true,
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { queryRows, type Executor } from '../../db/client.js';
 import {
@@ -34,11 +34,13 @@ const MESSAGE_KEYS = [
   'id',
   'roomId',
   'seq',
+  'rev',
   'senderId',
   'type',
   'content',
   'replyToId',
   'clientId',
+  'clientHash',
   'createdAt',
   'editedAt',
   'deletedAt',
@@ -99,14 +101,17 @@ export interface InsertedMessage {
 }
 
 interface InsertedRow {
+  ord: string | number;
   id: string;
   room_id: string;
   seq: string | number;
+  rev: string | number;
   sender_id: string | null;
   type: MessageRow['type'];
   content: string;
   reply_to_id: string | null;
   client_id: string | null;
+  client_hash: string | null;
   created_at: Date | string;
   edited_at: Date | string | null;
   deleted_at: Date | string | null;
@@ -122,11 +127,13 @@ function toInserted(r: InsertedRow): InsertedMessage {
     id: r.id,
     roomId: r.room_id,
     seq: Number(r.seq),
+    rev: Number(r.rev),
     senderId: r.sender_id,
     type: r.type,
     content: r.content,
     replyToId: r.reply_to_id,
     clientId: r.client_id,
+    clientHash: r.client_hash,
     createdAt: toDate(r.created_at),
     editedAt: r.edited_at ? toDate(r.edited_at) : null,
     deletedAt: r.deleted_at ? toDate(r.deleted_at) : null,
@@ -142,96 +149,109 @@ function toInserted(r: InsertedRow): InsertedMessage {
   return { message, sender };
 }
 
-/**
- * Inserts a message with the room's next seq in ONE statement: the room row is locked (FOR UPDATE) while
- * its last_seq + 1 is taken, and last_seq moves only if the row went in, so neither concurrency nor a
- * duplicate clientId (ON CONFLICT DO NOTHING → undefined) can leave a gap. The sender's read watermark
- * moves in the same statement, and the sender's profile comes back with the row.
- */
-export async function insertNextMessage(
-  db: Executor,
-  values: {
-    roomId: string;
-    senderId: string;
-    type: MessageRow['type'];
-    content: string;
-    replyToId: string | null;
-    clientId: string | null;
-  },
-): Promise<InsertedMessage | undefined> {
-  const rows = await queryRows<InsertedRow>(
-    db,
-    sql`with ins as (
-          insert into ${messages} (room_id, seq, sender_id, type, content, reply_to_id, client_id)
-          select r.id, r.last_seq + 1, ${values.senderId}, ${values.type}, ${values.content},
-                 ${values.replyToId}, ${values.clientId}
-          from ${rooms} r where r.id = ${values.roomId}
-          for update
-          on conflict (sender_id, client_id) where client_id is not null do nothing
-          returning id, room_id, seq, sender_id, type, content, reply_to_id, client_id,
-                    created_at, edited_at, deleted_at
-        ), bump as (
-          update ${rooms} set last_seq = ins.seq, last_message_at = ins.created_at
-          from ins where ${rooms.id} = ins.room_id
-        ), mark as (
-          update ${roomMembers} set last_read_seq = greatest(last_read_seq, ins.seq), last_read_at = now()
-          from ins where ${roomMembers.roomId} = ins.room_id and ${roomMembers.userId} = ins.sender_id
-        )
-        select ins.*, u.username, u.display_name, u.avatar_url
-        from ins left join ${users} u on u.id = ins.sender_id`,
-  );
-  const r = rows[0];
-  return r ? toInserted(r) : undefined;
-}
-
-export interface BatchedSend {
+export interface NewMessage {
   senderId: string;
+  type: MessageRow['type'];
   content: string;
   replyToId: string | null;
   clientId: string | null;
 }
 
+/** The fingerprint a clientId retry is compared with: the content first sent (kept after deletion). */
+export const clientHashSql = (content: SQL | string) => sql`md5(${content})`;
+
 /**
- * Inserts several text messages into one room in ONE statement: one lock on the room row and one commit
- * for the whole batch, seqs last_seq + 1 … + n in the given order. There is no ON CONFLICT here: a
- * duplicate clientId fails the whole statement (nothing is written, no seq is used), and the caller
- * retries those sends one by one.
+ * THE statement that allocates seq and rev, for one send or a batch: run it in a transaction that
+ * holds the room's lock (`lockRoom`), which makes it see every membership change and every clientId
+ * committed before. Each send whose sender is a member and whose (sender, clientId) is unused gets
+ * the next seq and the next rev, in the given order, with no gap; the room's last_seq and rev move by
+ * as many, and each sender's read watermark moves past their own message. The result has one entry per
+ * send, in order: the inserted row, or undefined for a send refused (not a member, or clientId used).
+ * A clientId committed by a concurrent send to another room fails the statement (unique violation):
+ * the caller retries, and the retry sees it.
  */
-export async function insertMessageBatch(
-  db: Executor,
+export async function insertMessages(
+  tx: Executor,
   roomId: string,
-  sends: BatchedSend[],
-): Promise<InsertedMessage[]> {
+  sends: NewMessage[],
+): Promise<(InsertedMessage | undefined)[]> {
   const rows = await queryRows<InsertedRow>(
-    db,
+    tx,
     sql`with input as (
           select * from unnest(
             ${sql.param(sends.map((m) => m.senderId))}::uuid[],
+            ${sql.param(sends.map((m) => m.type))}::text[],
             ${sql.param(sends.map((m) => m.content))}::text[],
             ${sql.param(sends.map((m) => m.replyToId))}::uuid[],
             ${sql.param(sends.map((m) => m.clientId))}::text[]
-          ) with ordinality as t(sender_id, content, reply_to_id, client_id, ord)
+          ) with ordinality as t(sender_id, type, content, reply_to_id, client_id, ord)
+        ), accepted as (
+          select t.*, row_number() over (order by t.ord) as n
+          from input t
+          where exists (select 1 from ${roomMembers} rm
+                        where rm.room_id = ${roomId} and rm.user_id = t.sender_id)
+            and (t.client_id is null or not exists (
+                  select 1 from ${messages} x where x.sender_id = t.sender_id and x.client_id = t.client_id))
+            and (t.client_id is null or t.ord = (
+                  select min(d.ord) from input d where d.sender_id = t.sender_id and d.client_id = t.client_id))
         ), room as (
-          select id, last_seq from ${rooms} where id = ${roomId} for update
+          select id, last_seq, rev from ${rooms} where id = ${roomId}
         ), ins as (
-          insert into ${messages} (room_id, seq, sender_id, type, content, reply_to_id, client_id)
-          select room.id, room.last_seq + t.ord, t.sender_id, 'text', t.content, t.reply_to_id, t.client_id
-          from input t cross join room
-          returning id, room_id, seq, sender_id, type, content, reply_to_id, client_id,
+          insert into ${messages} (room_id, seq, rev, sender_id, type, content, reply_to_id, client_id, client_hash)
+          select room.id, room.last_seq + a.n, room.rev + a.n, a.sender_id, a.type, a.content, a.reply_to_id,
+                 a.client_id, case when a.client_id is null then null else ${clientHashSql(sql`a.content`)} end
+          from accepted a cross join room
+          returning id, room_id, seq, rev, sender_id, type, content, reply_to_id, client_id, client_hash,
                     created_at, edited_at, deleted_at
         ), bump as (
-          update ${rooms} set last_seq = (select max(seq) from ins), last_message_at = now()
-          where ${rooms.id} = ${roomId}
+          update ${rooms} set last_seq = last_seq + (select count(*) from ins),
+                              rev = rev + (select count(*) from ins),
+                              last_message_at = now()
+          where ${rooms.id} = ${roomId} and exists (select 1 from ins)
         ), mark as (
           update ${roomMembers} set last_read_seq = greatest(last_read_seq, x.seq), last_read_at = now()
           from (select sender_id, max(seq) as seq from ins group by sender_id) x
           where ${roomMembers.roomId} = ${roomId} and ${roomMembers.userId} = x.sender_id
         )
-        select ins.*, u.username, u.display_name, u.avatar_url
-        from ins left join ${users} u on u.id = ins.sender_id
+        select a.ord, ins.*, u.username, u.display_name, u.avatar_url
+        from ins
+        join room on true
+        join accepted a on ins.seq = room.last_seq + a.n
+        left join ${users} u on u.id = ins.sender_id
         order by ins.seq`,
   );
-  return rows.map(toInserted);
+  const byOrd = new Map(rows.map((r) => [Number(r.ord), toInserted(r)]));
+  return sends.map((_, i) => byOrd.get(i + 1));
+}
+
+/**
+ * Records a change of a live message in ONE statement, inside a transaction that holds the room's lock:
+ * the message takes the room's next rev (with `set` applied, e.g. new content) and the room's rev moves
+ * to it. Nothing changes, and no rev is used, when the message is gone or already deleted.
+ */
+export async function changeMessage(
+  tx: Executor,
+  roomId: string,
+  messageId: string,
+  set?: SQL,
+): Promise<MessageRow | undefined> {
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`with r as (
+          select rev + 1 as rev from ${rooms} where id = ${roomId}
+        ), m as (
+          update ${messages} set rev = r.rev ${set ? sql`, ${set}` : sql``}
+          from r
+          where ${messages.id} = ${messageId} and ${messages.roomId} = ${roomId}
+            and ${messages.deletedAt} is null
+          returning ${messages.id} as id, ${messages.rev} as rev
+        ), b as (
+          update ${rooms} set rev = m.rev from m where ${rooms.id} = ${roomId}
+        )
+        select id from m`,
+  );
+  if (rows.length === 0) return undefined;
+  return findMessageById(tx, messageId);
 }
 
 /** Moves a read watermark forward (never back); returns the new watermark, or undefined if not a member. */
@@ -285,26 +305,46 @@ export async function listAfter(
   return rows.map(toRecord);
 }
 
-export async function updateContent(
+/** Catch-up of changes: every message (tombstones included) whose latest change is after `rev`, in rev order. */
+export async function listChangedSince(
   db: Executor,
+  roomId: string,
+  rev: number,
+  limit: number,
+): Promise<MessageRecord[]> {
+  const rows = await selectRecords(db)
+    .where(and(eq(messages.roomId, roomId), gt(messages.rev, rev)))
+    .orderBy(asc(messages.rev))
+    .limit(limit);
+  return rows.map(toRecord);
+}
+
+/** The room's current revision (read BEFORE a catch-up query: everything up to it is committed). */
+export async function roomRev(db: Executor, roomId: string): Promise<number | undefined> {
+  const [row] = await db.select({ rev: rooms.rev }).from(rooms).where(eq(rooms.id, roomId)).limit(1);
+  return row?.rev;
+}
+
+/** A new text for a live message, with the room's next rev (after `lockRoom`). */
+export function updateContent(
+  tx: Executor,
+  roomId: string,
   id: string,
   content: string,
 ): Promise<MessageRow | undefined> {
-  const [row] = await db
-    .update(messages)
-    .set({ content, editedAt: sql`now()` })
-    .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
-    .returning();
-  return row;
+  return changeMessage(tx, roomId, id, sql`content = ${content}, edited_at = now()`);
 }
 
-/** Erases a message's content and reactions, leaving a tombstone that keeps its seq. */
-export async function softDelete(tx: Executor, id: string): Promise<MessageRow | undefined> {
-  const [row] = await tx
-    .update(messages)
-    .set({ content: '', deletedAt: sql`now()`, clientId: null })
-    .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
-    .returning();
+/**
+ * Erases a message's content and reactions, leaving a tombstone that keeps its seq, takes the next rev
+ * (after `lockRoom`) and keeps its clientId, so a retried send gets the tombstone, never a new message.
+ */
+export async function softDelete(
+  tx: Executor,
+  roomId: string,
+  id: string,
+): Promise<MessageRow | undefined> {
+  const row = await changeMessage(tx, roomId, id, sql`content = '', deleted_at = now()`);
   if (row) await tx.delete(messageReactions).where(eq(messageReactions.messageId, id));
   return row;
 }
@@ -339,17 +379,6 @@ export async function reactionsOf(
     result.set(r.messageId, groups);
   }
   return result;
-}
-
-/** Locks the message row so concurrent reactions on it are counted one after another. */
-export async function lockLiveMessage(tx: Executor, id: string): Promise<MessageRow | undefined> {
-  const [row] = await tx
-    .select()
-    .from(messages)
-    .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
-    .for('update')
-    .limit(1);
-  return row;
 }
 
 export async function removeReaction(

@@ -57,15 +57,18 @@ const optionalCursor = z
 
 const limitSchema = z.coerce.number().int().min(1).max(100).default(50);
 
+const revSchema = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 export const listMessagesQuery = z
   .object({
     room: roomRefSchema,
     limit: limitSchema,
     before: optionalCursor,
     after: optionalCursor,
+    rev: revSchema.optional(),
   })
-  .refine((q) => !(q.before && q.after), {
-    message: 'use before or after, not both',
+  .refine((q) => [q.before, q.after, q.rev].filter((v) => v !== undefined).length <= 1, {
+    message: 'use one of before, after and rev',
     path: ['after'],
   });
 
@@ -81,14 +84,26 @@ export const messageIdParams = z.object({ id: idSchema });
 
 export const messageReadPayload = z.strictObject({ messageId: idSchema });
 
+/** SPEC.md: at most 100 rooms, each named once; `after` (a seq) or `rev` (a room revision) each. */
+export const MAX_SYNC_ROOMS = 100;
+
 export const syncPayload = z.strictObject({
   rooms: z
     .array(
-      z.strictObject({
-        room: roomRefSchema,
-        after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-      }),
+      z.union([
+        z.strictObject({ room: roomRefSchema, after: revSchema }),
+        z.strictObject({ room: roomRefSchema, rev: revSchema }),
+      ]),
     )
     .min(1)
-    .max(200),
+    .max(MAX_SYNC_ROOMS)
+    .superRefine((rooms, ctx) => {
+      const seen = new Set<string>();
+      rooms.forEach((r, i) => {
+        const key = r.room.toLowerCase();
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [i, 'room'], message: 'names a room twice' });
+        seen.add(key);
+      });
+    }),
 });

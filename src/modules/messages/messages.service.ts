@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
 import type { Executor, Tx } from '../../db/client.js';
+import { transaction } from '../../db/tx.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, toAppError, validationError } from '../../errors.js';
@@ -13,18 +15,18 @@ import {
 } from '../rooms/rooms.access.js';
 import * as roomsRepo from '../rooms/rooms.repo.js';
 import { parseSeqCursor } from './message-cursor.js';
-import { toMessageView, type MessageView, type Tombstone } from './messages.presenter.js';
+import {
+  toMessageView,
+  toTombstone,
+  type MessageView,
+  type Tombstone,
+} from './messages.presenter.js';
 import * as repo from './messages.repo.js';
-import type {
-  InsertedMessage,
-  ReactionGroup,
-  SearchAfter,
-  StoredMessage,
-} from './messages.repo.js';
+import type { NewMessage, ReactionGroup, SearchAfter, StoredMessage } from './messages.repo.js';
 import type { SendMessageInput } from './messages.schemas.js';
 import { hydrate, loadMessageViews, noFiles, type FileViewLoader } from './messages.views.js';
 import { snippetToHtml, toPrefixTsquery } from './search-query.js';
-import { createSendBatcher } from './send-batcher.js';
+import { createSendBatcher, insertIntoRoom } from './send-batcher.js';
 
 export const MAX_DISTINCT_REACTIONS = 20;
 
@@ -35,7 +37,8 @@ export interface MessagesHooks {
 }
 
 export interface SendResult {
-  message: MessageView;
+  /** The message; a tombstone when a retried clientId names a message deleted since. */
+  message: MessageView | Tombstone;
   /** False when a retry with the same clientId returned the first message. */
   created: boolean;
 }
@@ -49,23 +52,27 @@ export interface ReadReceipt {
   readAt: string;
 }
 
+/** At most this many messages per room in one `sync`, and SYNC_TOTAL in all. */
 export const SYNC_PAGE = 100;
+export const SYNC_TOTAL = 1000;
+
+/** One room of a `sync`: new messages after a seq, or every change after a revision. */
+export type SyncRequest = { room: string; after: number } | { room: string; rev: number };
 
 export type SyncEntry =
-  | { room: string; messages: (MessageView | Tombstone)[]; hasMore: boolean }
+  | { room: string; messages: (MessageView | Tombstone)[]; hasMore: boolean; rev: number }
   | { room: string; error: { code: string; message: string } };
+
+/** md5 of a send's content, as the insert statement stores it with a clientId (`clientHashSql`). */
+const contentHash = (content: string) => createHash('md5').update(content, 'utf8').digest('hex');
 
 export type SearchResult = MessageView & { snippet: string; rank: number };
 
 export interface SendOptions {
   type?: MessageRow['type'];
-  /** The room, when the sending socket follows it: its membership is already known. */
-  subscribedRoomId?: string;
   /** Runs inside the send's transaction, after the insert (a file message stores its file row here). */
   attach?: (tx: Tx, message: StoredMessage) => Promise<void>;
 }
-
-class DuplicateClientId extends Error {}
 
 const isSearchKey = (v: unknown): v is [number, string, string] =>
   Array.isArray(v) &&
@@ -88,8 +95,8 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
   const loadFiles = hooks.loadFiles ?? noFiles;
   const batcher = createSendBatcher(db);
 
-  async function viewOf(id: string): Promise<MessageView> {
-    const view = (await loadMessageViews(db, [id], loadFiles)).get(id);
+  async function viewOf(id: string, executor: Executor = db): Promise<MessageView> {
+    const view = (await loadMessageViews(executor, [id], loadFiles)).get(id);
     if (!view) throw notFound('Message');
     return view;
   }
@@ -107,6 +114,23 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     return { ...assertMember(found), message };
   }
 
+  /**
+   * Runs a change of a message in a transaction that first locks its room and then re-reads the
+   * caller's membership: access is decided at the moment of the change, not by the earlier read.
+   */
+  function changeUnderRoomLock<T>(
+    actor: Actor,
+    roomId: string,
+    fn: (tx: Tx, member: RoomAccess['member']) => Promise<T>,
+  ): Promise<T> {
+    return transaction(db, async (tx) => {
+      if (!(await roomsRepo.lockRoom(tx, roomId))) throw notFound('Message');
+      const member = await roomsRepo.findMembership(tx, roomId, actor.userId);
+      if (!member) throw notFound('Message');
+      return fn(tx, member);
+    });
+  }
+
   async function validateReply(roomId: string, replyTo: string): Promise<void> {
     const parent = isId(replyTo) ? await repo.findMessageById(db, replyTo) : undefined;
     if (!parent || parent.deletedAt || parent.roomId !== roomId) {
@@ -116,10 +140,60 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     }
   }
 
+  /**
+   * A send the insert statement refused: a retry of a clientId (the first message, or its tombstone),
+   * a clientId already used for another room or other content (CONFLICT), or a sender who is no longer
+   * a member (the access error).
+   */
+  async function refusedSend(actor: Actor, roomId: string, input: SendMessageInput) {
+    const first = input.clientId
+      ? await repo.findByClientId(db, actor.userId, input.clientId)
+      : undefined;
+    if (first) {
+      if (first.roomId !== roomId || first.clientHash !== contentHash(input.content)) {
+        throw conflict('This clientId was already used for another message');
+      }
+      const [record] = await repo.findMessageRecords(db, [first.id]);
+      if (!record) throw notFound('Message');
+      const message = first.deletedAt ? toTombstone(record) : await viewOf(first.id);
+      return { message, created: false };
+    }
+    await requireMember(db, roomId, actor.userId);
+    throw notFound('Room');
+  }
+
+  /** What `sync` and `GET /messages?rev=` return for one room: changes after `rev`, in rev order. */
+  async function changesSince(roomId: string, rev: number, limit: number) {
+    // Read first: every revision up to this one is committed (revisions commit in order, under the
+    // room's lock), so what the query below returns covers at least all of them.
+    const current = (await repo.roomRev(db, roomId)) ?? 0;
+    const records = await repo.listChangedSince(db, roomId, rev, limit + 1);
+    const page = records.slice(0, limit);
+    const hasMore = records.length > limit;
+    const lastRev = page.at(-1)?.message.rev ?? rev;
+    return {
+      messages: await hydrate(db, page, loadFiles),
+      hasMore,
+      rev: hasMore ? lastRev : Math.max(current, lastRev),
+    };
+  }
+
+  /** What `sync` returns for an `after` entry: new messages by seq, and the room's revision. */
+  async function newSince(roomId: string, after: number, limit: number) {
+    const current = (await repo.roomRev(db, roomId)) ?? 0;
+    const records = await repo.listAfter(db, roomId, after, limit + 1);
+    const page = records.slice(0, limit);
+    return {
+      messages: await hydrate(db, page, loadFiles),
+      hasMore: records.length > limit,
+      rev: current,
+    };
+  }
+
   return {
     /**
-     * Sends a message: the one path for REST and sockets. Seq is allocated by the insert statement itself
-     * (gapless per room); a clientId already used by this sender returns the first message instead.
+     * Sends a message: the one path for REST, sockets and uploads. Seq and rev come from the insert
+     * statement, run under the room's lock, which also re-checks membership and the clientId.
      */
     async send(
       actor: Actor,
@@ -127,68 +201,52 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       options: SendOptions = {},
     ): Promise<SendResult> {
       const type = options.type ?? 'text';
-      // A socket follows exactly its user's rooms (kept in step on every node), so a send from a socket
-      // to a room it follows needs no membership query; anything else is checked in the database.
-      const room =
-        options.subscribedRoomId && options.subscribedRoomId === input.room
-          ? { id: input.room }
-          : (await requireMember(db, input.room, actor.userId)).room;
+      const { room } = await requireMember(db, input.room, actor.userId);
       if (input.replyTo) await validateReply(room.id, input.replyTo);
-      const values = {
-        roomId: room.id,
+      const values: NewMessage = {
         senderId: actor.userId,
         type,
         content: input.content,
         replyToId: input.replyTo ?? null,
         clientId: input.clientId ?? null,
       };
-      const insert = async (executor: Executor) => {
-        const inserted = await repo.insertNextMessage(executor, values);
-        if (!inserted) throw new DuplicateClientId();
-        return inserted;
-      };
-      let inserted: InsertedMessage;
-      try {
-        const attach = options.attach;
-        if (attach) {
-          inserted = await db.transaction(async (tx) => {
-            const result = await insert(tx);
-            await attach(tx, result.message);
-            return result;
-          });
-        } else if (type === 'text') {
-          const batched = await batcher.send(room.id, values);
-          if (!batched) throw new DuplicateClientId();
-          inserted = batched;
-        } else {
-          inserted = await insert(db);
-        }
-      } catch (err) {
-        if (!(err instanceof DuplicateClientId)) throw err;
-        // Nothing inserted and no earlier message with this clientId: the room itself is gone.
-        const first = input.clientId
-          ? await repo.findByClientId(db, actor.userId, input.clientId)
-          : undefined;
-        if (!first) throw notFound('Room');
-        return { message: await viewOf(first.id), created: false };
-      }
+      const attach = options.attach;
+      const inserted = attach
+        ? (
+            await insertIntoRoom(db, room.id, [values], async (tx, [m]) => {
+              if (m) await attach(tx, m);
+            })
+          )[0]
+        : await batcher.send(room.id, values);
+      if (!inserted) return refusedSend(actor, room.id, input);
       ctx.metrics.messagesSent.inc();
       // A plain text message needs no second query: the insert returned its row and sender.
       const message =
         type === 'text' && !values.replyToId
           ? toMessageView({ message: inserted.message, sender: inserted.sender, reply: null })
-          : await viewOf(inserted.message.id);
-      broadcaster.toRoom(room.id, 'new-message', message);
+          : await viewOf(inserted.message.id).catch(() => null);
+      broadcaster.toRoomInOrder(room.id, inserted.message.rev, 'new-message', message);
+      if (!message) throw notFound('Message');
       return { message, created: true };
     },
 
-    /** History newest first (`before`), or catch-up oldest first with tombstones (`after`). */
+    /**
+     * History newest first (`before`), catch-up oldest first with tombstones (`after`), or every
+     * change after a revision in rev order (`rev`; `page.rev` is where to ask from next time).
+     */
     async list(
       actor: Actor,
-      query: { room: string; limit: number; before?: string; after?: string },
+      query: { room: string; limit: number; before?: string; after?: string; rev?: number },
     ): Promise<{ items: (MessageView | Tombstone)[]; page: PageInfo }> {
       const { room } = await requireMember(db, query.room, actor.userId);
       const limit = query.limit;
+      if (query.rev !== undefined) {
+        const changes = await changesSince(room.id, query.rev, limit);
+        return {
+          items: changes.messages,
+          page: { nextCursor: changes.hasMore ? String(changes.rev) : null, limit, rev: changes.rev },
+        };
+      }
       const after = query.after !== undefined ? parseSeqCursor(query.after) : undefined;
       const records =
         after !== undefined
@@ -213,24 +271,30 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const { message, room } = await messageAccess(actor, id);
       if (message.senderId !== actor.userId) throw forbidden('Only the sender can edit a message');
       if (message.type === 'system') throw forbidden('System messages cannot be edited');
-      const updated = await repo.updateContent(db, message.id, content);
-      if (!updated) throw notFound('Message');
-      const view = await viewOf(message.id);
-      broadcaster.toRoom(room.id, 'message-updated', view);
+      const view = await changeUnderRoomLock(actor, room.id, async (tx) => {
+        if (!(await repo.updateContent(tx, room.id, message.id, content))) throw notFound('Message');
+        return viewOf(message.id, tx);
+      });
+      broadcaster.toRoomInOrder(room.id, view.rev, 'message-updated', view);
       return view;
     },
 
     /** Deletes a message for everyone: the sender, or an owner/admin of the room. */
-    async remove(actor: Actor, id: string): Promise<{ id: string; room: string }> {
-      const { message, room, member } = await messageAccess(actor, id);
-      if (message.senderId !== actor.userId && !isModerator(member)) {
-        throw forbidden('Only the sender or a room owner/admin can delete this message');
-      }
-      const deleted = await db.transaction((tx) => repo.softDelete(tx, message.id));
+    async remove(
+      actor: Actor,
+      id: string,
+    ): Promise<{ id: string; room: string; seq: number; rev: number }> {
+      const { message, room } = await messageAccess(actor, id);
+      const deleted = await changeUnderRoomLock(actor, room.id, async (tx, member) => {
+        if (message.senderId !== actor.userId && !isModerator(member)) {
+          throw forbidden('Only the sender or a room owner/admin can delete this message');
+        }
+        return repo.softDelete(tx, room.id, message.id);
+      });
       if (!deleted) throw notFound('Message');
+      const event = { id: message.id, room: room.id, seq: message.seq, rev: deleted.rev };
+      broadcaster.toRoomInOrder(room.id, deleted.rev, 'message-deleted', event);
       await hooks.onMessageDeleted?.(message);
-      const event = { id: message.id, room: room.id };
-      broadcaster.toRoom(room.id, 'message-deleted', event);
       return event;
     },
 
@@ -239,22 +303,26 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       actor: Actor,
       id: string,
       emoji: string,
-    ): Promise<{ messageId: string; room: string; reactions: ReactionGroup[] }> {
+    ): Promise<{ messageId: string; room: string; reactions: ReactionGroup[]; rev: number }> {
       const { message, room } = await messageAccess(actor, id);
-      await db.transaction(async (tx) => {
-        if (!(await repo.lockLiveMessage(tx, message.id))) throw notFound('Message');
-        if (await repo.removeReaction(tx, message.id, actor.userId, emoji)) return;
-        const { distinct, hasEmoji } = await repo.distinctEmojiCount(tx, message.id, emoji);
-        if (!hasEmoji && distinct >= MAX_DISTINCT_REACTIONS) {
-          throw conflict(
-            `A message can have at most ${MAX_DISTINCT_REACTIONS} different reactions`,
-          );
+      const event = await changeUnderRoomLock(actor, room.id, async (tx) => {
+        const live = await repo.findMessageById(tx, message.id);
+        if (!live || live.deletedAt) throw notFound('Message');
+        if (!(await repo.removeReaction(tx, message.id, actor.userId, emoji))) {
+          const { distinct, hasEmoji } = await repo.distinctEmojiCount(tx, message.id, emoji);
+          if (!hasEmoji && distinct >= MAX_DISTINCT_REACTIONS) {
+            throw conflict(
+              `A message can have at most ${MAX_DISTINCT_REACTIONS} different reactions`,
+            );
+          }
+          await repo.addReaction(tx, message.id, actor.userId, emoji);
         }
-        await repo.addReaction(tx, message.id, actor.userId, emoji);
+        const changed = await repo.changeMessage(tx, room.id, message.id);
+        if (!changed) throw notFound('Message');
+        const reactions = (await repo.reactionsOf(tx, [message.id])).get(message.id) ?? [];
+        return { messageId: message.id, room: room.id, reactions, rev: changed.rev };
       });
-      const reactions = (await repo.reactionsOf(db, [message.id])).get(message.id) ?? [];
-      const event = { messageId: message.id, room: room.id, reactions };
-      broadcaster.toRoom(room.id, 'message-reaction', event);
+      broadcaster.toRoomInOrder(room.id, event.rev, 'message-reaction', event);
       return event;
     },
 
@@ -276,28 +344,38 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     },
 
     /**
-     * What a reconnecting client missed: per room, messages with seq > after, oldest first, tombstones
-     * included, at most SYNC_PAGE a room. A room the caller cannot read answers with its error code.
+     * What a reconnecting client missed, per room: new messages after a seq (`after`) or every change
+     * after a revision (`rev`), at most SYNC_PAGE a room and SYNC_TOTAL in all (rooms past that come
+     * back with what fits and `hasMore`). Rooms are read one after another, so one event costs a bounded
+     * number of queries at a time. A room the caller cannot read answers with its error code.
      */
-    async sync(actor: Actor, requests: { room: string; after: number }[]): Promise<SyncEntry[]> {
-      return Promise.all(
-        requests.map(async ({ room: ref, after }): Promise<SyncEntry> => {
-          try {
-            const { room } = await requireMember(db, ref, actor.userId);
-            const records = await repo.listAfter(db, room.id, after, SYNC_PAGE + 1);
-            const page = records.slice(0, SYNC_PAGE);
-            return {
-              room: ref,
-              messages: await hydrate(db, page, loadFiles),
-              hasMore: records.length > SYNC_PAGE,
-            };
-          } catch (err) {
-            const appError = toAppError(err);
-            if (appError.status >= 500) throw err;
-            return { room: ref, error: { code: appError.code, message: appError.message } };
-          }
-        }),
-      );
+    async sync(actor: Actor, requests: SyncRequest[]): Promise<SyncEntry[]> {
+      let budget = SYNC_TOTAL;
+      const entries: SyncEntry[] = [];
+      for (const request of requests) {
+        try {
+          const { room } = await requireMember(db, request.room, actor.userId);
+          const limit = Math.min(SYNC_PAGE, budget);
+          const page =
+            'rev' in request
+              ? limit > 0
+                ? await changesSince(room.id, request.rev, limit)
+                : { messages: [], hasMore: true, rev: request.rev }
+              : limit > 0
+                ? await newSince(room.id, request.after, limit)
+                : { messages: [], hasMore: true, rev: 0 };
+          budget -= page.messages.length;
+          entries.push({ room: request.room, ...page });
+        } catch (err) {
+          const appError = toAppError(err);
+          if (appError.status >= 500) throw err;
+          entries.push({
+            room: request.room,
+            error: { code: appError.code, message: appError.message },
+          });
+        }
+      }
+      return entries;
     },
 
     /** Full-text search over the rooms I am a member of, best matches first. */

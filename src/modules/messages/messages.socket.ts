@@ -1,5 +1,4 @@
 import type { Logger } from '../../logger.js';
-import { roomChannel } from '../../realtime/socket-broadcaster.js';
 import { onEvent, type ChatSocket, type SocketRateLimiter } from '../../realtime/socket-events.js';
 import { messageReadPayload, sendMessageBody, syncPayload } from './messages.schemas.js';
 import type { MessagesService } from './messages.service.js';
@@ -22,10 +21,8 @@ export function registerMessageEvents(
     log,
     'send-message',
     sendMessageBody,
-    async (input) => {
-      const subscribed = socket.rooms.has(roomChannel(input.room)) ? input.room : undefined;
-      return (await messages.send(actor, input, { subscribedRoomId: subscribed })).message;
-    },
+    // Access is the database's answer at the moment of the send, never the socket's subscriptions.
+    async (input) => (await messages.send(actor, input)).message,
     [messageLimiter],
   );
   onEvent(

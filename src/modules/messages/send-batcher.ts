@@ -1,10 +1,44 @@
-import type { Executor } from '../../db/client.js';
-import { toAppError } from '../../errors.js';
+import type { Db, Tx } from '../../db/client.js';
+import { transaction } from '../../db/tx.js';
+import { pgCode } from '../../errors.js';
+import * as roomsRepo from '../rooms/rooms.repo.js';
 import * as repo from './messages.repo.js';
-import type { BatchedSend, InsertedMessage } from './messages.repo.js';
+import type { InsertedMessage, NewMessage } from './messages.repo.js';
 
-interface Pending extends BatchedSend {
-  resolve(result: InsertedMessage | undefined): void;
+type Inserted = InsertedMessage | undefined;
+
+/**
+ * Inserts sends into a room: one transaction that locks the room (the first lock, see db/tx.ts) and
+ * runs the one seq/rev-allocating statement (`insertMessages`); `attach` runs in the same transaction
+ * (a file message stores its file row). A unique violation means a concurrent send committed the same
+ * clientId (to another room): the transaction is run again, and then sees it. Undefined entries are
+ * sends the statement refused (not a member, or clientId used).
+ */
+export async function insertIntoRoom(
+  db: Db,
+  roomId: string,
+  sends: NewMessage[],
+  attach?: (tx: Tx, inserted: (InsertedMessage['message'] | undefined)[]) => Promise<void>,
+): Promise<Inserted[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await transaction(db, async (tx) => {
+        if (!(await roomsRepo.lockRoom(tx, roomId))) return sends.map(() => undefined);
+        const rows = await repo.insertMessages(tx, roomId, sends);
+        await attach?.(
+          tx,
+          rows.map((r) => r?.message),
+        );
+        return rows;
+      });
+    } catch (err) {
+      if (pgCode(err) !== '23505' || attempt >= 3) throw err;
+    }
+  }
+}
+
+interface Pending extends NewMessage {
+  resolve(result: Inserted): void;
   reject(err: unknown): void;
 }
 
@@ -15,46 +49,37 @@ const MAX_BATCH = 200;
  * the senders of a room on its row lock until commit; under load, the sends that queue up behind one
  * insert go in together with the next, so a busy room pays one lock and one commit per batch instead of
  * per message. An idle room's send goes at once (a batch of one): no added latency.
- * Resolves each send with its row, or undefined when its (sender, clientId) already exists.
+ * Resolves each send with its row, or undefined when the statement refused it.
  */
-export function createSendBatcher(db: Executor) {
+export function createSendBatcher(db: Db) {
   const queues = new Map<string, Pending[]>();
-
-  async function oneByOne(roomId: string, batch: Pending[]): Promise<void> {
-    for (const p of batch) {
-      try {
-        p.resolve(await repo.insertNextMessage(db, { roomId, type: 'text', ...p }));
-      } catch (err) {
-        p.reject(err);
-      }
-    }
-  }
 
   async function drain(roomId: string, queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
-      if (batch.length === 1) {
-        await oneByOne(roomId, batch);
-        continue;
-      }
       try {
-        const rows = await repo.insertMessageBatch(db, roomId, batch);
+        const rows = await insertIntoRoom(db, roomId, batch);
         batch.forEach((p, i) => p.resolve(rows[i]));
       } catch (err) {
-        // A duplicate clientId in the batch wrote nothing: retry each send on the single-row path,
-        // which answers a duplicate with the first message.
-        if (toAppError(err).code === 'CONFLICT') await oneByOne(roomId, batch);
-        else batch.forEach((p) => p.reject(err));
+        batch.forEach((p) => p.reject(err));
       }
     }
     queues.delete(roomId);
   }
 
   return {
-    send(roomId: string, message: BatchedSend): Promise<InsertedMessage | undefined> {
+    send(roomId: string, message: NewMessage): Promise<Inserted> {
       return new Promise((resolve, reject) => {
         const existing = queues.get(roomId);
-        const pending = { ...message, resolve, reject };
+        const pending: Pending = {
+          senderId: message.senderId,
+          type: message.type,
+          content: message.content,
+          replyToId: message.replyToId,
+          clientId: message.clientId,
+          resolve,
+          reject,
+        };
         if (existing) {
           existing.push(pending);
           return;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
 import { likePrefix } from '../../db/like.js';
@@ -92,8 +92,26 @@ export async function deleteRoom(db: Executor, id: string): Promise<boolean> {
 }
 
 /**
+ * Locks a room's row until the transaction ends: the first lock of every transaction that changes a
+ * room's members or messages (lock order: room, then member rows, then message rows; see db/tx.ts).
+ * Holding it serialises seq/rev allocation and membership changes of that room, so a statement run
+ * after it sees every membership change committed before. Undefined when the room is gone.
+ */
+export async function lockRoom(
+  tx: Executor,
+  roomId: string,
+): Promise<{ id: string; lastSeq: number; rev: number } | undefined> {
+  const rows = await queryRows<{ id: string; last_seq: string | number; rev: string | number }>(
+    tx,
+    sql`select id, last_seq, rev from ${rooms} where id = ${roomId} for update`,
+  );
+  const r = rows[0];
+  return r ? { id: r.id, lastSeq: Number(r.last_seq), rev: Number(r.rev) } : undefined;
+}
+
+/**
  * Adds a member (no-op when already one) and keeps member_count in step, in one statement.
- * New members start with everything already sent marked as read.
+ * New members start with everything already sent marked as read. Call after `lockRoom`.
  */
 export async function addMember(
   db: Executor,
@@ -116,7 +134,7 @@ export async function addMember(
   return rows[0]?.added ?? false;
 }
 
-/** Removes a member and keeps member_count in step; returns false when they were not one. */
+/** Removes a member and keeps member_count in step; false when they were not one. Call after `lockRoom`. */
 export async function removeMember(db: Executor, roomId: string, userId: string): Promise<boolean> {
   const rows = await queryRows<{ removed: boolean }>(
     db,
@@ -226,6 +244,21 @@ export async function listRoomIdsOfUser(db: Executor, userId: string): Promise<s
   return rows.map((r) => r.roomId);
 }
 
+/** The rooms of several users at once: re-checking a node's subscriptions after a Redis outage. */
+export async function listRoomIdsOfUsers(
+  db: Executor,
+  userIds: string[],
+): Promise<Map<string, Set<string>>> {
+  const byUser = new Map<string, Set<string>>(userIds.map((id) => [id, new Set<string>()]));
+  if (userIds.length === 0) return byUser;
+  const rows = await db
+    .select({ userId: roomMembers.userId, roomId: roomMembers.roomId })
+    .from(roomMembers)
+    .where(inArray(roomMembers.userId, userIds));
+  for (const r of rows) byUser.get(r.userId)?.add(r.roomId);
+  return byUser;
+}
+
 /** Users of a direct room, for naming it after the other person. */
 export async function listDirectPeers(
   db: Executor,
@@ -311,4 +344,32 @@ export async function unreadCountOf(
         where rm.room_id = ${roomId} and rm.user_id = ${userId}`,
   );
   return { unread: Number(rows[0]?.unread ?? 0), lastMessageId: rows[0]?.last_message_id ?? null };
+}
+
+/**
+ * The page of `listPublicRooms` (same filter, order and keyset), each room with the caller's membership
+ * (null when not a member), in one query: a left join on the caller's own room_members row.
+ */
+export async function listPublicRoomsWithMembership(
+  db: Executor,
+  userId: string,
+  params: { q?: string; after?: { name: string; id: string }; limit: number },
+): Promise<{ room: RoomRow; member: RoomMemberRow | null }[]> {
+  const lowerName = sql`lower(${rooms.name})`;
+  const { after } = params;
+  return db
+    .select({ room: rooms, member: roomMembers })
+    .from(rooms)
+    .leftJoin(roomMembers, and(eq(roomMembers.roomId, rooms.id), eq(roomMembers.userId, userId)))
+    .where(
+      and(
+        eq(rooms.type, 'public'),
+        params.q ? sql`${lowerName} like ${likePrefix(params.q)}` : undefined,
+        after
+          ? or(gt(lowerName, after.name), and(eq(lowerName, after.name), gt(rooms.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(asc(lowerName), asc(rooms.id))
+    .limit(params.limit);
 }

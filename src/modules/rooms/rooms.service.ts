@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
 import { isId } from '../../db/ids.js';
+import { transaction } from '../../db/tx.js';
 import type { RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, validationError } from '../../errors.js';
 import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
@@ -89,8 +90,18 @@ export function createRoomsService(
     return assertMember(await repo.findRoomWithMembership(db, ref, actor.userId));
   }
 
+  /** Adds a member under the room's lock (lock order: room first, see db/tx.ts); true if added now. */
+  function addMemberLocked(roomId: string, userId: string, role: RoomRole): Promise<boolean> {
+    return transaction(db, async (tx) => {
+      if (!(await repo.lockRoom(tx, roomId))) throw notFound('Room');
+      return repo.addMember(tx, roomId, userId, role);
+    });
+  }
+
   async function leaveRoom(room: RoomRow, userId: string, wasOwner: boolean): Promise<void> {
-    await db.transaction(async (tx) => {
+    await transaction(db, async (tx) => {
+      // Room first: a send in progress holds the room's lock and then updates the sender's member row.
+      if (!(await repo.lockRoom(tx, room.id))) throw notFound('Room');
       if (!(await repo.removeMember(tx, room.id, userId))) throw notFound('Member');
       if (wasOwner) {
         const successor = await repo.findSuccessor(tx, room.id);
@@ -148,20 +159,15 @@ export function createRoomsService(
       params: { q?: string; limit: number; cursor?: string },
     ): Promise<{ items: RoomView[]; page: PageInfo }> {
       const after = params.cursor ? decodeJsonCursor('p', params.cursor, isPair) : undefined;
-      const rows = await repo.listPublicRooms(db, {
+      // One query: each room comes with the caller's membership (left join), not one lookup per room.
+      const rows = await repo.listPublicRoomsWithMembership(db, actor.userId, {
         q: params.q || undefined,
         after: after ? { name: after[0], id: after[1] } : undefined,
         limit: params.limit + 1,
       });
       const pageRows = rows.slice(0, params.limit);
-      const items = await Promise.all(
-        pageRows.map(async (room) =>
-          toRoomView(room, {
-            member: (await repo.findMembership(db, room.id, actor.userId)) ?? null,
-          }),
-        ),
-      );
-      const last = pageRows.at(-1);
+      const items = pageRows.map(({ room, member }) => toRoomView(room, { member }));
+      const last = pageRows.at(-1)?.room;
       const nextCursor =
         rows.length > params.limit && last
           ? encodeCursor('p', JSON.stringify([last.name.toLowerCase(), last.id]))
@@ -181,7 +187,7 @@ export function createRoomsService(
       actor: Actor,
       input: { name: string; type: 'public' | 'private'; description?: string | null },
     ): Promise<RoomView> {
-      const room = await db.transaction(async (tx) => {
+      const room = await transaction(db, async (tx) => {
         const created = await insertWithFreeSlug(
           {
             slug: slugify(input.name),
@@ -237,10 +243,14 @@ export function createRoomsService(
       if (!found) throw notFound('Room');
       if (!found.member) {
         if (found.room.type !== 'public') throw notFound('Room');
-        if (await repo.addMember(db, found.room.id, actor.userId, 'member')) {
+        if (await addMemberLocked(found.room.id, actor.userId, 'member')) {
           broadcaster.subscribeUser(actor.userId, found.room.id);
           await announceJoin(found.room.id, actor.userId);
         }
+      } else {
+        // Already a member: (re)subscribe every socket of the user, which repairs a subscription
+        // change that was lost on the way (a Redis outage).
+        broadcaster.subscribeUser(actor.userId, found.room.id);
       }
       return roomViewFor(actor.userId, (await repo.findRoomByRef(db, found.room.id))!);
     },
@@ -290,7 +300,7 @@ export function createRoomsService(
       requireModerator(access, 'add members');
       const user = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
       if (!user) throw notFound('User');
-      const added = await repo.addMember(db, access.room.id, user.id, 'member');
+      const added = await addMemberLocked(access.room.id, user.id, 'member');
       if (added) {
         broadcaster.subscribeUser(user.id, access.room.id);
         broadcaster.toUser(user.id, 'room-joined', { room: access.room.id });
@@ -344,7 +354,8 @@ export function createRoomsService(
         ? await repo.findMembership(db, access.room.id, userId)
         : undefined;
       if (!target) throw notFound('Member');
-      await db.transaction(async (tx) => {
+      await transaction(db, async (tx) => {
+        await repo.lockRoom(tx, access.room.id);
         await repo.setMemberRole(tx, access.room.id, userId, role);
         if (role === 'owner') await repo.setMemberRole(tx, access.room.id, actor.userId, 'admin');
       });
@@ -368,7 +379,7 @@ export function createRoomsService(
       const other = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
       if (!other) throw notFound('User');
       const directKey = [actor.userId, other.id].sort().join(':');
-      const created = await db.transaction(async (tx) => {
+      const created = await transaction(db, async (tx) => {
         const room = await repo.insertRoom(tx, {
           slug: `dm-${randomBytes(6).toString('hex')}`,
           name: 'Direct message',
@@ -395,7 +406,7 @@ export function createRoomsService(
     /** New users join the `general` room. */
     async joinGeneral(userId: string): Promise<void> {
       const general = await repo.findRoomByRef(db, GENERAL_SLUG);
-      if (general && (await repo.addMember(db, general.id, userId, 'member'))) {
+      if (general && (await addMemberLocked(general.id, userId, 'member'))) {
         broadcaster.subscribeUser(userId, general.id);
         await announceJoin(general.id, userId);
       }

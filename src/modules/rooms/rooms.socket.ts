@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
-import { roomChannel } from '../../realtime/socket-broadcaster.js';
 import { onEvent, type ChatSocket, type SocketRateLimiter } from '../../realtime/socket-events.js';
 import type { RoomsService } from './rooms.service.js';
 import type { TypingService } from './typing.service.js';
@@ -21,7 +20,6 @@ export function registerRoomEvents(
 ): void {
   const { rooms, typing, log, eventLimiter } = deps;
   const actor = socket.data.actor;
-  const subscribed = (roomId: string) => socket.rooms.has(roomChannel(roomId));
 
   onEvent(socket, log, 'join-room', roomPayload, (input) => rooms.join(actor, input.room), [
     eventLimiter,
@@ -34,7 +32,7 @@ export function registerRoomEvents(
     log,
     'typing-start',
     roomPayload,
-    (input) => typing.start(actor, input.room, subscribed, socket.id),
+    (input) => typing.start(actor, input.room, socket.id),
     [eventLimiter],
   );
   onEvent(
@@ -42,7 +40,7 @@ export function registerRoomEvents(
     log,
     'typing-stop',
     roomPayload,
-    (input) => typing.stop(actor, input.room, subscribed),
+    (input) => typing.stop(actor, input.room),
     [eventLimiter],
   );
 }

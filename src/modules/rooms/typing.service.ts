@@ -36,24 +36,14 @@ export function createTypingService(
     if (await store.stop(roomId, actor.userId)) emit(actor, roomId, false);
   }
 
-  /** Resolves a room the user may type in; `subscribed` skips the database for rooms the socket already follows. */
-  async function roomIdFor(
-    actor: Actor,
-    roomRef: string,
-    subscribed: (roomId: string) => boolean,
-  ): Promise<string> {
-    if (subscribed(roomRef)) return roomRef;
+  /** A room the user may type in, as the database says now (never the socket's subscriptions). */
+  async function roomIdFor(actor: Actor, roomRef: string): Promise<string> {
     return (await requireMember(db, roomRef, actor.userId)).room.id;
   }
 
   return {
-    async start(
-      actor: Actor,
-      roomRef: string,
-      subscribed: (roomId: string) => boolean,
-      socketId: string,
-    ): Promise<{ room: string }> {
-      const roomId = await roomIdFor(actor, roomRef, subscribed);
+    async start(actor: Actor, roomRef: string, socketId: string): Promise<{ room: string }> {
+      const roomId = await roomIdFor(actor, roomRef);
       const k = key(roomId, actor.userId);
       clearTimeout(timers.get(k)?.timer);
       const timer = setTimeout(() => {
@@ -66,12 +56,8 @@ export function createTypingService(
       return { room: roomId };
     },
 
-    async stop(
-      actor: Actor,
-      roomRef: string,
-      subscribed: (roomId: string) => boolean,
-    ): Promise<{ room: string }> {
-      const roomId = await roomIdFor(actor, roomRef, subscribed);
+    async stop(actor: Actor, roomRef: string): Promise<{ room: string }> {
+      const roomId = await roomIdFor(actor, roomRef);
       await stopIn(actor, roomId);
       return { room: roomId };
     },

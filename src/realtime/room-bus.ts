@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'socket.io';
+import type { Logger } from '../logger.js';
+import type { RedisConnections } from './redis.js';
+import { RoomSequencer } from './room-sequencer.js';
+import { roomChannel, userChannel } from './channels.js';
+
+/** A membership change seen by this node: a user's sockets joined (true) or left a room. */
+export type MembershipListener = (userId: string, roomId: string, joined: boolean) => void;
+
+type Wire =
+  | { n: string; t: 'ev'; r: string; v: number; e: string; p: unknown }
+  | { n: string; t: 'sub' | 'unsub'; r: string; u: string };
+
+/**
+ * The ordered path between nodes for what must not be reordered or missed: a room's message events
+ * (delivered in rev order by a RoomSequencer on every node) and subscription changes (a member added or
+ * removed), all on ONE Redis channel, so that from any one node they arrive in the order it sent them
+ * (a removal before the next message). Without Redis it is the same, on one node.
+ *
+ * What Redis loses while a connection is down is repaired, not trusted: subscription changes this node
+ * could not publish are published again when its publisher is back, and when its subscriber comes back
+ * the `onReconnect` listeners re-check every local socket's subscriptions against the database.
+ */
+export function createRoomBus(
+  io: Server,
+  log: Logger,
+  options: { redis?: RedisConnections; gapWaitMs: number },
+) {
+  const { redis } = options;
+  const nodeId = randomUUID();
+  const channel = redis ? `${redis.prefix}bus` : '';
+  const sequencer = new RoomSequencer({ gapWaitMs: options.gapWaitMs, idleMs: 10 * 60_000 });
+  const userWatchers = new Map<string, Set<(roomId: string, joined: boolean) => void>>();
+  const allWatchers = new Set<MembershipListener>();
+  const reconnectListeners: (() => void)[] = [];
+  /** Subscription changes whose publish failed (Redis down), sent again when it is back. */
+  let unsent: Wire[] = [];
+  const MAX_UNSENT = 10_000;
+
+  const localEmit = (roomId: string, event: string, payload: unknown) =>
+    io.local.to(roomChannel(roomId)).emit(event, payload);
+
+  function applyMembership(userId: string, roomId: string, joined: boolean): void {
+    const sockets = io.local.in(userChannel(userId));
+    if (joined) sockets.socketsJoin(roomChannel(roomId));
+    else sockets.socketsLeave(roomChannel(roomId));
+    userWatchers.get(userId)?.forEach((w) => w(roomId, joined));
+    allWatchers.forEach((w) => w(userId, roomId, joined));
+  }
+
+  function publish(message: Wire): void {
+    if (!redis) return;
+    redis.pub.publish(channel, JSON.stringify(message)).catch(() => {
+      if (message.t !== 'ev' && unsent.length < MAX_UNSENT) unsent.push(message);
+    });
+  }
+
+  function receive(raw: string): void {
+    let message: Wire;
+    try {
+      message = JSON.parse(raw) as Wire;
+    } catch {
+      return;
+    }
+    if (message.n === nodeId) return;
+    if (message.t === 'ev') {
+      const { r, e, p } = message;
+      sequencer.push(r, message.v, () => localEmit(r, e, p));
+    } else {
+      applyMembership(message.u, message.r, message.t === 'sub');
+    }
+  }
+
+  if (redis) {
+    let subWasDown = false;
+    redis.sub.on('message', (ch: string, raw: string) => {
+      if (ch === channel) receive(raw);
+    });
+    redis.sub.on('close', () => {
+      subWasDown = true;
+    });
+    redis.sub.on('ready', () => {
+      if (!subWasDown) return;
+      subWasDown = false;
+      log.info('redis subscriber back: re-checking socket subscriptions');
+      reconnectListeners.forEach((l) => l());
+    });
+    redis.pub.on('ready', () => {
+      const again = unsent;
+      unsent = [];
+      again.forEach(publish);
+    });
+    void redis.sub.subscribe(channel).catch((err: unknown) => {
+      log.warn({ err: err instanceof Error ? err.message : err }, 'bus subscribe failed');
+    });
+  }
+
+  return {
+    nodeId,
+
+    /**
+     * Delivers a committed change's event to the room's subscribers on every node, in rev order. Call
+     * it right when the change has committed (so this node registers its revisions in commit order);
+     * the payload may still be a promise. A payload of null delivers nothing but lets later ones go.
+     */
+    emitInOrder(roomId: string, rev: number, event: string, payload: unknown): void {
+      const deliver = (p: unknown) =>
+        p === null || p === undefined
+          ? undefined
+          : () => {
+              localEmit(roomId, event, p);
+              publish({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p });
+            };
+      sequencer.push(
+        roomId,
+        rev,
+        payload instanceof Promise ? payload.then(deliver) : (deliver(payload) ?? (() => {})),
+      );
+    },
+
+    /** Subscribes every socket of the user, on every node, to the room (after the membership commit). */
+    subscribe(userId: string, roomId: string): void {
+      applyMembership(userId, roomId, true);
+      publish({ n: nodeId, t: 'sub', r: roomId, u: userId });
+    },
+
+    /** Unsubscribes every socket of the user, on every node: no further event of the room reaches them. */
+    unsubscribe(userId: string, roomId: string): void {
+      applyMembership(userId, roomId, false);
+      publish({ n: nodeId, t: 'unsub', r: roomId, u: userId });
+    },
+
+    /** Calls `listener` for each membership change of this user until the returned function is called. */
+    watchUser(userId: string, listener: (roomId: string, joined: boolean) => void): () => void {
+      let set = userWatchers.get(userId);
+      if (!set) userWatchers.set(userId, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) userWatchers.delete(userId);
+      };
+    },
+
+    /** Calls `listener` for every membership change until the returned function is called. */
+    watchAll(listener: MembershipListener): () => void {
+      allWatchers.add(listener);
+      return () => allWatchers.delete(listener);
+    },
+
+    /** Runs `listener` each time this node's Redis subscriber comes back after a break. */
+    onReconnect(listener: () => void): void {
+      reconnectListeners.push(listener);
+    },
+
+    /** Events waiting for an earlier revision (tests). */
+    waiting: () => sequencer.waiting(),
+
+    close(): void {
+      sequencer.close();
+      if (redis) void redis.sub.unsubscribe(channel).catch(() => {});
+    },
+  };
+}
+
+export type RoomBus = ReturnType<typeof createRoomBus>;
