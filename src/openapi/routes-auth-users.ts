@@ -11,7 +11,6 @@ import {
   AuthResult,
   dataEnvelope,
   LoggedOut,
-  OnlineUser,
   OwnUser,
   pageEnvelope,
   PublicUser,
@@ -105,10 +104,12 @@ export const usersRoutesDoc: RouteDoc[] = [
     path: '/users/online',
     operationId: 'listOnlineUsers',
     summary: 'Users online who share a room with me',
-    description: 'One page holding everyone (`nextCursor` is always null).',
+    description:
+      'Each item is a public user, like every other user list. One page holding everyone, at most ' +
+      '1,000, by username (`nextCursor` is always null). Users who chose `offline` are left out.',
     tag: 'Users',
     auth: true,
-    success: { status: 200, schema: pageEnvelope(OnlineUser), description: 'Online users' },
+    success: { status: 200, schema: pageEnvelope(PublicUser), description: 'Online users' },
     errors: [],
   },
   {

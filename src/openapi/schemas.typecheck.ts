@@ -22,7 +22,10 @@ import type {
 import type { MemberView, RoomView } from '../modules/rooms/rooms.presenter.js';
 import type { RoomsService } from '../modules/rooms/rooms.service.js';
 import type { TypingService } from '../modules/rooms/typing.service.js';
-import type { OnlineUser as OnlineUserType } from '../modules/users/presence.service.js';
+import type {
+  OnlineUser as OnlineUserType,
+  PresenceService,
+} from '../modules/users/presence.service.js';
 import type {
   OwnUser as OwnUserType,
   PublicUser as PublicUserType,
@@ -73,6 +76,8 @@ export type ServiceChecks = [
   Assert<Is<typeof S.ReactionsResult, Result<MessagesService['react']>>>,
   Assert<Is<typeof S.RoomDeleted, Result<RoomsService['remove']>>>,
   Assert<Is<typeof S.RoomLeft, Result<RoomsService['leave']>>>,
+  // GET /users/online lists public users; the `online-users` socket event keeps OnlineUser.
+  Assert<Is<typeof S.PublicUser, Result<PresenceService['onlineUsersFor']>[number]>>,
   Assert<Is<typeof S.MemberRemoved, Result<RoomsService['removeMember']>>>,
   Assert<Is<typeof RoomRef, Result<TypingService['start']>>>,
   Assert<Same<SyncOk<z.output<typeof SyncEntry>>, SyncOk<SyncEntryType>>>,

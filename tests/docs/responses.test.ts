@@ -105,7 +105,7 @@ describe('documented responses', () => {
 
     bobSocket = await connectRecorded(t.url, bob.accessToken);
     const online = await api.ok('get', '/api/v1/users/online', { auth: alice.auth });
-    expect((online.data as { userId: string }[]).map((u) => u.userId)).toContain(bob.id);
+    expect((online.data as { id: string }[]).map((u) => u.id)).toContain(bob.id);
     await api.fail('get', '/api/v1/users/online', {}, 401);
 
     await api.ok('get', '/api/v1/users/profile', { auth: alice.auth });

@@ -113,9 +113,7 @@ describe.skipIf(testDbKind !== 'pg' || !privatePostgresAvailable || !privateRedi
       let presenceMs = -1;
       while (Date.now() < deadline) {
         const online = await rest(a, token, '/api/users/online');
-        const ids = Array.isArray(online.data)
-          ? online.data.map((u: { userId: string }) => u.userId)
-          : [];
+        const ids = Array.isArray(online.data) ? online.data.map((u: { id: string }) => u.id) : [];
         if (online.status === 200 && ids.includes(carol!.id)) {
           presenceMs = Date.now() - upAt;
           break;

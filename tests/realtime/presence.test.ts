@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createRoom, createUser, type TestUser } from '../helpers/factories.js';
+import { createRoom, createUser, updateProfile, type TestUser } from '../helpers/factories.js';
 import { sleep, socketPool, type RecordedSocket } from '../helpers/sockets.js';
 import { barrier, leaveGeneral, roundTrip } from './support.js';
 
@@ -14,10 +14,21 @@ interface PresenceEvent {
   userId: string;
   username: string;
 }
+/** An entry of the `online-users` socket event. */
 interface OnlineUser {
   userId: string;
   username: string;
   status: string;
+}
+/** An item of GET /api/users/online: the public user shape of every user list. */
+interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string | null;
+  avatarUrl: string | null;
+  bio: string | null;
+  status: string;
+  createdAt: string;
 }
 
 beforeAll(async () => {
@@ -43,7 +54,7 @@ const about = (user: TestUser) => (e: PresenceEvent) => e.userId === user.id;
 async function onlineIds(app: TestApp, user: TestUser): Promise<string[]> {
   const res = await app.http.get('/api/users/online').set(user.auth);
   expect(res.status).toBe(200);
-  return (res.body.data as OnlineUser[]).map((u) => u.userId);
+  return (res.body.data as PublicUser[]).map((u) => u.id);
 }
 
 describe('user-online', () => {
@@ -86,6 +97,29 @@ describe('user-online', () => {
     expect(viaRest).not.toContain(loner.id);
     expect(viaRest).not.toContain(user.id);
     expect(await onlineIds(t, observer)).toContain(user.id);
+  });
+
+  it('GET /api/users/online lists each user in the public user shape, as GET /api/users/:id does', async () => {
+    const user = await createUser(t);
+    const mate = await createUser(t);
+    await updateProfile(t, mate, { displayName: 'Mate Online', bio: 'here' });
+    await online(t, mate);
+
+    const res = await t.http.get('/api/users/online').set(user.auth);
+    expect(res.status).toBe(200);
+    expect(res.body.page).toEqual({ nextCursor: null, limit: res.body.data.length });
+    const item = (res.body.data as PublicUser[]).find((u) => u.id === mate.id);
+    const profile = await t.http.get(`/api/users/${mate.id}`).set(user.auth);
+    expect(item).toEqual(profile.body.data);
+    expect(item).toEqual({
+      id: mate.id,
+      username: mate.username,
+      displayName: 'Mate Online',
+      avatarUrl: null,
+      bio: 'here',
+      status: 'online',
+      createdAt: expect.any(String),
+    });
   });
 });
 

@@ -39,7 +39,7 @@ async function getJson<T>(node: ServerProcess, path: string, token: string) {
   return { status: res.status, body: (await res.json()) as { data: T } };
 }
 
-type OnlineList = { userId: string }[];
+type OnlineList = { id: string }[];
 
 // Two real server processes, as deployed behind a load balancer: one PostgreSQL database, one Redis.
 describe.skipIf(testDbKind !== 'pg')('two server processes sharing PostgreSQL and Redis', () => {
@@ -95,12 +95,12 @@ describe.skipIf(testDbKind !== 'pg')('two server processes sharing PostgreSQL an
     ).toEqual({ userId: carol.id, username: carol.username });
     const listed = await getJson<OnlineList>(nodeA!, '/api/users/online', alice.accessToken);
     expect(listed.status).toBe(200);
-    expect(listed.body.data.map((u) => u.userId)).toContain(carol.id);
+    expect(listed.body.data.map((u) => u.id)).toContain(carol.id);
 
     c.close();
     await watcher.waitFor<{ userId: string }>('user-offline', (e) => e.userId === carol.id);
     const after = await getJson<OnlineList>(nodeA!, '/api/users/online', alice.accessToken);
-    expect(after.body.data.map((u) => u.userId)).not.toContain(carol.id);
+    expect(after.body.data.map((u) => u.id)).not.toContain(carol.id);
   });
 
   it('a token issued by node B is accepted by node A', async () => {
@@ -125,7 +125,7 @@ describe.skipIf(testDbKind !== 'pg')('two server processes sharing PostgreSQL an
       await watcher.waitFor<{ userId: string }>('user-offline', (e) => e.userId === dan.id, 20_000),
     ).toEqual({ userId: dan.id, username: dan.username });
     const listed = await getJson<OnlineList>(nodeB!, '/api/users/online', alice.accessToken);
-    expect(listed.body.data.map((u) => u.userId)).not.toContain(dan.id);
+    expect(listed.body.data.map((u) => u.id)).not.toContain(dan.id);
     expect(watcher.socket.connected).toBe(true);
   });
 });

@@ -98,7 +98,7 @@ describe('two app instances sharing the database and Redis', () => {
     await c.waitFor('online-users');
     await aliceOnA.waitFor<{ userId: string }>('user-online', (e) => e.userId === carol.id);
     const res = await nodeA.http.get('/api/users/online').set(alice.auth);
-    expect(res.body.data.map((u: { userId: string }) => u.userId)).toContain(carol.id);
+    expect(res.body.data.map((u: { id: string }) => u.id)).toContain(carol.id);
     // A second socket on the other node is not a second coming online.
     const c2 = await sockets.connect(nodeA.url, carol.accessToken);
     await c2.waitFor('online-users');
@@ -112,7 +112,7 @@ describe('two app instances sharing the database and Redis', () => {
     c2.close();
     await aliceOnA.waitFor<{ userId: string }>('user-offline', (e) => e.userId === carol.id);
     const after = await nodeA.http.get('/api/users/online').set(alice.auth);
-    expect(after.body.data.map((u: { userId: string }) => u.userId)).not.toContain(carol.id);
+    expect(after.body.data.map((u: { id: string }) => u.id)).not.toContain(carol.id);
   });
 
   it("removing a member via node A silences that member's socket on node B at once", async () => {

@@ -99,6 +99,34 @@ describe('GET /api/rooms/public (discover)', () => {
     const asBob = await t.http.get(`/api/rooms/public?q=${encodeURIComponent(name)}`).set(bob.auth);
     expect(asBob.body.data).toEqual([expect.objectContaining({ id: room.id, myRole: null })]);
   });
+
+  it("gives each room of a page the caller's own role: owner, member once joined, null when not joined", async () => {
+    const bob = await createUser(t);
+    const prefix = `Mine ${Date.now().toString(36)}`;
+    const joined = await createRoom(t, alice, { type: 'public', name: `${prefix} a joined` });
+    const notJoined = await createRoom(t, alice, {
+      type: 'public',
+      name: `${prefix} b not joined`,
+    });
+    const owned = await createRoom(t, bob, { type: 'public', name: `${prefix} c owned` });
+    expect((await t.http.post(`/api/rooms/${joined.id}/join`).set(bob.auth)).status).toBe(200);
+    const path = `/api/rooms/public?q=${encodeURIComponent(prefix)}`;
+    const roles = (rooms: TestRoom[]) => rooms.map((r) => [r.id, r.myRole, r.memberCount]);
+
+    // The same on one page and across pages of one room each.
+    for (const limit of [100, 1]) {
+      expect(roles(await pageThrough(path, bob, limit))).toEqual([
+        [joined.id, 'member', 2],
+        [notJoined.id, null, 1],
+        [owned.id, 'owner', 1],
+      ]);
+    }
+    expect(roles(await pageThrough(path, alice, 100))).toEqual([
+      [joined.id, 'owner', 2],
+      [notJoined.id, 'owner', 1],
+      [owned.id, null, 1],
+    ]);
+  });
 });
 
 describe('concurrent joins', () => {

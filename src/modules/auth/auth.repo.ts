@@ -90,3 +90,69 @@ export async function revokeSession(db: Executor, sessionId: string): Promise<bo
     .returning({ id: sessions.id });
   return rows.length > 0;
 }
+
+/** Advisory lock key of the clean-up job (the migration lock is 724_190_331). */
+export const CLEANUP_LOCK_ID = 724_190_332;
+
+/**
+ * Takes the clean-up job's lock for the rest of the transaction, without waiting: false when another
+ * node (or another run on this one) holds it, and then that one does the work.
+ */
+export async function tryLockCleanup(tx: Executor): Promise<boolean> {
+  const rows = await queryRows<{ locked: boolean }>(
+    tx,
+    sql`select pg_try_advisory_xact_lock(${CLEANUP_LOCK_ID}) as locked`,
+  );
+  return rows[0]?.locked === true;
+}
+
+/**
+ * Deletes up to `limit` dead sessions, with their refresh tokens (on delete cascade): those that expired
+ * more than `expiredForMs` ago and those revoked more than `revokedForMs` ago. A live session (not
+ * revoked, not expired) never matches, and neither timestamp ever moves back, so a session once matched
+ * cannot become live again. Rows locked by a concurrent statement are left for the next run.
+ */
+export async function deleteDeadSessions(
+  db: Executor,
+  params: { expiredForMs: number; revokedForMs: number; limit: number },
+): Promise<number> {
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`with doomed as (
+          select id from ${sessions}
+          where expires_at < now() - ${params.expiredForMs}::double precision * interval '1 millisecond'
+             or revoked_at < now() - ${params.revokedForMs}::double precision * interval '1 millisecond'
+          limit ${params.limit}
+          for update skip locked
+        ), del as (
+          delete from ${sessions} s using doomed where s.id = doomed.id returning 1
+        )
+        select count(*)::int as n from del`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Deletes up to `limit` refresh tokens that expired more than `expiredForMs` ago, rotated or not: an
+ * expired token is refused anyway. A rotated token is kept until then only so that presenting it again
+ * revokes its session, and a token expires no earlier than its session (both last
+ * REFRESH_TOKEN_EXPIRES_IN, the token is issued later), so no live session loses that protection.
+ */
+export async function deleteExpiredRefreshTokens(
+  db: Executor,
+  params: { expiredForMs: number; limit: number },
+): Promise<number> {
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`with doomed as (
+          select token_hash from ${refreshTokens}
+          where expires_at < now() - ${params.expiredForMs}::double precision * interval '1 millisecond'
+          limit ${params.limit}
+          for update skip locked
+        ), del as (
+          delete from ${refreshTokens} rt using doomed where rt.token_hash = doomed.token_hash returning 1
+        )
+        select count(*)::int as n from del`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}

@@ -212,29 +212,6 @@ export async function listMembers(
 
 export const ROLE_RANK: Record<RoomRole, number> = { owner: 0, admin: 1, member: 2 };
 
-/** Public rooms by name, optionally filtered by a name prefix; keyset on (lower(name), id). */
-export async function listPublicRooms(
-  db: Executor,
-  params: { q?: string; after?: { name: string; id: string }; limit: number },
-): Promise<RoomRow[]> {
-  const lowerName = sql`lower(${rooms.name})`;
-  const { after } = params;
-  return db
-    .select()
-    .from(rooms)
-    .where(
-      and(
-        eq(rooms.type, 'public'),
-        params.q ? sql`${lowerName} like ${likePrefix(params.q)}` : undefined,
-        after
-          ? or(gt(lowerName, after.name), and(eq(lowerName, after.name), gt(rooms.id, after.id)))
-          : undefined,
-      ),
-    )
-    .orderBy(asc(lowerName), asc(rooms.id))
-    .limit(params.limit);
-}
-
 /** Ids of the rooms a user belongs to (socket subscriptions, search scope). */
 export async function listRoomIdsOfUser(db: Executor, userId: string): Promise<string[]> {
   const rows = await db

@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.js';
 import { queryRows } from '../../db/client.js';
-import type { UserStatus } from '../../db/schema/index.js';
+import type { UserRow, UserStatus } from '../../db/schema/index.js';
 import type { PresenceStore } from '../../realtime/presence-store.js';
 import * as roomsRepo from '../rooms/rooms.repo.js';
 import * as usersRepo from './users.repo.js';
+import { toPublicUser, type PublicUser } from './users.presenter.js';
 
 export interface OnlineUser {
   userId: string;
@@ -53,6 +54,37 @@ export function createPresenceService(
     }
   }
 
+  /**
+   * Users online now who share a room with the caller, the caller excluded, `offline` choosers hidden,
+   * by username, at most ONLINE_USERS_MAX; one query for the users whichever way the ids are found.
+   */
+  async function onlineRowsFor(actor: Actor): Promise<UserRow[]> {
+    const online = new Set(await store.onlineUserIds());
+    online.delete(actor.userId);
+    if (online.size === 0) return [];
+    let rows: UserRow[];
+    if (online.size <= DIRECT_LOOKUP_MAX) {
+      rows = await usersRepo.findShownUsers(db, [...online], actor.userId);
+    } else {
+      // Many online: list my room-mates from the index and intersect here, rather than send
+      // thousands of ids to the database on every connect.
+      const mates = await queryRows<{ user_id: string }>(
+        db,
+        sql`select distinct theirs.user_id from room_members mine
+            join room_members theirs on theirs.room_id = mine.room_id
+            where mine.user_id = ${actor.userId}`,
+      );
+      const ids = mates
+        .map((m) => m.user_id)
+        .filter((id) => online.has(id))
+        .slice(0, ONLINE_USERS_MAX);
+      rows = await usersRepo.findShownUsers(db, ids);
+    }
+    return rows
+      .sort((x, y) => x.username.toLowerCase().localeCompare(y.username.toLowerCase()))
+      .slice(0, ONLINE_USERS_MAX);
+  }
+
   return {
     store,
 
@@ -90,51 +122,15 @@ export function createPresenceService(
       }
     },
 
-    /**
-     * Users online now who share a room with the caller, the caller excluded, `offline` choosers hidden,
-     * by username, at most ONLINE_USERS_MAX.
-     */
+    /** `online-users` (socket, on connect): the users of `onlineRowsFor`, as presence entries. */
     async onlineFor(actor: Actor): Promise<OnlineUser[]> {
-      const online = new Set(await store.onlineUserIds());
-      online.delete(actor.userId);
-      if (online.size === 0) return [];
-      let rows: OnlineUser[];
-      if (online.size <= DIRECT_LOOKUP_MAX) {
-        rows = await queryRows<OnlineUser>(
-          db,
-          sql`select u.id as "userId", u.username, u.status
-              from users u
-              where u.id = any(${sql.param([...online])}::uuid[])
-                and u.status <> 'offline'
-                and exists (
-                  select 1 from room_members mine
-                  join room_members theirs on theirs.room_id = mine.room_id
-                  where mine.user_id = ${actor.userId} and theirs.user_id = u.id)`,
-        );
-      } else {
-        // Many online: list my room-mates from the index and intersect here, rather than send
-        // thousands of ids to the database on every connect.
-        const mates = await queryRows<{ user_id: string }>(
-          db,
-          sql`select distinct theirs.user_id from room_members mine
-              join room_members theirs on theirs.room_id = mine.room_id
-              where mine.user_id = ${actor.userId}`,
-        );
-        const ids = mates
-          .map((m) => m.user_id)
-          .filter((id) => online.has(id))
-          .slice(0, ONLINE_USERS_MAX);
-        rows = ids.length
-          ? await queryRows<OnlineUser>(
-              db,
-              sql`select u.id as "userId", u.username, u.status from users u
-                  where u.id = any(${sql.param(ids)}::uuid[]) and u.status <> 'offline'`,
-            )
-          : [];
-      }
-      return rows
-        .sort((x, y) => x.username.toLowerCase().localeCompare(y.username.toLowerCase()))
-        .slice(0, ONLINE_USERS_MAX);
+      const rows = await onlineRowsFor(actor);
+      return rows.map((u) => ({ userId: u.id, username: u.username, status: u.status }));
+    },
+
+    /** GET /users/online: the users of `onlineRowsFor`, in the public user shape of every user list. */
+    async onlineUsersFor(actor: Actor): Promise<PublicUser[]> {
+      return (await onlineRowsFor(actor)).map(toPublicUser);
     },
 
     /** Tells everyone sharing a room with the user about a status they chose. */

@@ -116,3 +116,30 @@ export async function findUsersByIds(db: Executor, ids: string[]): Promise<UserR
     .from(users)
     .where(sql`${users.id} = any(${sql.param(ids)}::uuid[])`);
 }
+
+/**
+ * Users among `ids` whom others may see online: not `offline` by choice and, with `sharingRoomWith`,
+ * sharing at least one room with that user. One query however many ids.
+ */
+export async function findShownUsers(
+  db: Executor,
+  ids: string[],
+  sharingRoomWith?: string,
+): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(users)
+    .where(
+      and(
+        sql`${users.id} = any(${sql.param(ids)}::uuid[])`,
+        ne(users.status, 'offline'),
+        sharingRoomWith
+          ? sql`exists (
+              select 1 from room_members mine
+              join room_members theirs on theirs.room_id = mine.room_id
+              where mine.user_id = ${sharingRoomWith} and theirs.user_id = ${users.id})`
+          : undefined,
+      ),
+    );
+}

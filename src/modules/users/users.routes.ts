@@ -12,7 +12,7 @@ export function usersRoutes(deps: { users: UsersService; presence: PresenceServi
   const router = Router();
 
   router.get('/online', async (req, res) => {
-    const online = await presence.onlineFor(actorOf(req));
+    const online = await presence.onlineUsersFor(actorOf(req));
     sendPage(res, online, { nextCursor: null, limit: online.length });
   });
 
