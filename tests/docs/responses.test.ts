@@ -355,8 +355,14 @@ describe('documented responses', () => {
       id: reply.id,
       room: pub.id,
       seq: expect.any(Number),
+      rev: expect.any(Number),
       deleted: true,
     });
+    const changes = await api.ok('get', '/api/v1/messages', {
+      ...a,
+      query: { room: pub.id, rev: 0, limit: 2 },
+    });
+    expect(changes.page?.rev).toEqual(expect.any(Number));
     await api.fail('get', '/api/v1/messages', { auth: carol.auth, query: { room: pub.id } }, 403);
   });
 

@@ -82,9 +82,14 @@ function specs(): Record<string, Record<string, fc.Arbitrary<unknown>>> {
     'message-read': { messageId: fc.constantFrom(...ids.messages) },
     'user-status': { status: fc.constantFrom('online', 'away', 'busy', 'offline') },
     sync: {
-      rooms: fc.array(fc.record({ room, after: fc.oneof(fc.nat(), hostileValue) }), {
-        maxLength: 3,
-      }),
+      rooms: fc.array(
+        fc.oneof(
+          fc.record({ room, after: fc.oneof(fc.nat(), hostileValue) }),
+          fc.record({ room, rev: fc.oneof(fc.nat(), hostileValue) }),
+          fc.record({ room, after: fc.nat(), rev: fc.nat() }),
+        ),
+        { maxLength: 3 },
+      ),
     },
   };
 }

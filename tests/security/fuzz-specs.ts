@@ -73,7 +73,9 @@ export function routeSpecs(
       body: { role: fc.constantFrom('owner', 'admin', 'member') },
     },
     'DELETE /api/v1/rooms/:id/members/:userId': {},
-    'GET /api/v1/messages': { query: { room, limit, before: cursor, after: cursor } },
+    'GET /api/v1/messages': {
+      query: { room, limit, before: cursor, after: cursor, rev: fc.oneof(fc.nat(), cursor) },
+    },
     'GET /api/v1/messages/search': { query: { q: text, room, ...pageQuery } },
     'POST /api/v1/messages': {
       body: {
