@@ -84,7 +84,12 @@ export function toAppError(err: unknown): AppError {
   if (code === '23505') return conflict('Already exists');
   // A deadlock victim or serialization failure that was not retried (or kept failing): try again.
   if (code === '40P01' || code === '40001') {
-    const e = new AppError('SERVICE_UNAVAILABLE', 'Conflicting changes, please retry', undefined, 1);
+    const e = new AppError(
+      'SERVICE_UNAVAILABLE',
+      'Conflicting changes, please retry',
+      undefined,
+      1,
+    );
     e.cause = err;
     return e;
   }

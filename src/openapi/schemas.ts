@@ -103,7 +103,9 @@ export const Message = named(
       .number()
       .int()
       .min(1)
-      .describe("The room revision of this message's latest change (new, edited, reacted, deleted)"),
+      .describe(
+        "The room revision of this message's latest change (new, edited, reacted, deleted)",
+      ),
     sender: Sender.nullable(),
     content: z.string(),
     type: z.enum(MESSAGE_TYPES),
@@ -248,13 +250,11 @@ export const Page = named(
     nextCursor: z
       .string()
       .nullable()
-      .describe('Pass as `before` (or `cursor`, or `after`) for the next page; with `rev`, as `rev`'),
+      .describe(
+        'Pass as `before` (or `cursor`, or `after`) for the next page; with `rev`, as `rev`',
+      ),
     limit: z.number().int().min(0),
-    rev: z
-      .number()
-      .int()
-      .optional()
-      .describe('With `rev`: the revision to ask from next time'),
+    rev: z.number().int().optional().describe('With `rev`: the revision to ask from next time'),
   }),
 );
 

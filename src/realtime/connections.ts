@@ -82,7 +82,9 @@ export function attachSocketServer(
   async function recheckSubscriptions(): Promise<void> {
     const sockets = [...io.of('/').sockets.values()] as unknown as ChatSocket[];
     const changes: [string, string, boolean][] = [];
-    const unwatch = bus.watchAll((userId, roomId, joined) => changes.push([userId, roomId, joined]));
+    const unwatch = bus.watchAll((userId, roomId, joined) =>
+      changes.push([userId, roomId, joined]),
+    );
     try {
       const userIds = [...new Set(sockets.map((s) => s.data.actor.userId))];
       const roomsOf = await roomsRepo.listRoomIdsOfUsers(db, userIds);

@@ -53,7 +53,11 @@ export class RoomSequencer {
     if (rev < state.next) {
       // Late, past a gap that was given up on: deliver as it comes.
       if (typeof ready === 'function') ready();
-      else void ready.then((d) => d?.(), () => {});
+      else
+        void ready.then(
+          (d) => d?.(),
+          () => {},
+        );
       return;
     }
     const slot: Slot = { deliver: undefined };

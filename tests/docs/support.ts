@@ -142,7 +142,7 @@ export function documentedClient(t: TestApp) {
         parseStrict(response.schema, res.body, label);
       }
       succeeded.add(key(route));
-      return res.body as { data: never; page?: { nextCursor: string | null } };
+      return res.body as { data: never; page?: { nextCursor: string | null; rev?: number } };
     },
 
     /** An error: this status, documented for the route, in the error shape with the fitting code. */

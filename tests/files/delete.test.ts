@@ -63,7 +63,10 @@ describe('DELETE /api/files/:messageId', () => {
 
     const res = await remove(bob, message.id);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ success: true, data: { id: message.id, room: room.id } });
+    expect(res.body).toEqual({
+      success: true,
+      data: { id: message.id, room: room.id, seq: message.seq, rev: (message.rev as number) + 1 },
+    });
     await expectStored(file, false);
     const { data } = await listMessages(t, owner, room.id, 'limit=20');
     expect(data.map((m) => m.id)).not.toContain(message.id);

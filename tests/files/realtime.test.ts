@@ -52,7 +52,12 @@ describe('uploads in real time', () => {
       'message-deleted',
       (e) => e.id === message.id,
     );
-    expect(gone).toEqual({ id: message.id, room: message.room });
+    expect(gone).toEqual({
+      id: message.id,
+      room: message.room,
+      seq: message.seq,
+      rev: expect.any(Number),
+    });
   });
 
   it("a stranger's socket hears nothing of an upload into a private room", async () => {

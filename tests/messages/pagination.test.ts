@@ -118,7 +118,11 @@ describe('GET /api/messages catch-up with after (oldest first)', () => {
     const gone = await t.http.delete(`/api/messages/${b!.id}`).set(alice.auth).expect(200);
     const catchUp = await listMessages(t, alice, r.id, 'after=0');
     const rev = gone.body.data.rev as number;
-    expect(catchUp.data).toEqual([a, { id: b!.id, room: r.id, seq: b!.seq, rev, deleted: true }, c]);
+    expect(catchUp.data).toEqual([
+      a,
+      { id: b!.id, room: r.id, seq: b!.seq, rev, deleted: true },
+      c,
+    ]);
     const hist = await listMessages(t, alice, r.id);
     expect(hist.data.map((m) => m.id)).toEqual([c!.id, a!.id]);
     const older = await listMessages(t, alice, r.id, `before=${c!.seq}`);

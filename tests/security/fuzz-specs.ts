@@ -74,7 +74,13 @@ export function routeSpecs(
     },
     'DELETE /api/v1/rooms/:id/members/:userId': {},
     'GET /api/v1/messages': {
-      query: { room, limit, before: cursor, after: cursor, rev: fc.oneof(fc.nat(), cursor) },
+      query: {
+        room,
+        limit,
+        before: cursor,
+        after: cursor,
+        rev: fc.oneof(fc.nat().map(String), cursor),
+      },
     },
     'GET /api/v1/messages/search': { query: { q: text, room, ...pageQuery } },
     'POST /api/v1/messages': {

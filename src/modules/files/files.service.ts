@@ -224,8 +224,7 @@ export function createFilesService(
       if (!message || message.deletedAt) throw notFound('Message');
       // Access before kind: a stranger must not learn whether a hidden message is a file.
       const found = await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId);
-      if (!found || (!found.member && found.room.type !== 'public')) throw notFound('Message');
-      assertMember(found);
+      assertMember(found, 'Message');
       if (message.type !== 'file') throw notFound('Message');
     },
 

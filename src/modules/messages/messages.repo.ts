@@ -321,7 +321,11 @@ export async function listChangedSince(
 
 /** The room's current revision (read BEFORE a catch-up query: everything up to it is committed). */
 export async function roomRev(db: Executor, roomId: string): Promise<number | undefined> {
-  const [row] = await db.select({ rev: rooms.rev }).from(rooms).where(eq(rooms.id, roomId)).limit(1);
+  const [row] = await db
+    .select({ rev: rooms.rev })
+    .from(rooms)
+    .where(eq(rooms.id, roomId))
+    .limit(1);
   return row?.rev;
 }
 

@@ -110,8 +110,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     if (!message || message.deletedAt) throw notFound('Message');
     const found = await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId);
     // A message in a room hidden from the caller answers exactly like a message that does not exist.
-    if (!found || (!found.member && found.room.type !== 'public')) throw notFound('Message');
-    return { ...assertMember(found), message };
+    return { ...assertMember(found, 'Message'), message };
   }
 
   /**
@@ -244,7 +243,11 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         const changes = await changesSince(room.id, query.rev, limit);
         return {
           items: changes.messages,
-          page: { nextCursor: changes.hasMore ? String(changes.rev) : null, limit, rev: changes.rev },
+          page: {
+            nextCursor: changes.hasMore ? String(changes.rev) : null,
+            limit,
+            rev: changes.rev,
+          },
         };
       }
       const after = query.after !== undefined ? parseSeqCursor(query.after) : undefined;
@@ -272,7 +275,8 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       if (message.senderId !== actor.userId) throw forbidden('Only the sender can edit a message');
       if (message.type === 'system') throw forbidden('System messages cannot be edited');
       const view = await changeUnderRoomLock(actor, room.id, async (tx) => {
-        if (!(await repo.updateContent(tx, room.id, message.id, content))) throw notFound('Message');
+        if (!(await repo.updateContent(tx, room.id, message.id, content)))
+          throw notFound('Message');
         return viewOf(message.id, tx);
       });
       broadcaster.toRoomInOrder(room.id, view.rev, 'message-updated', view);

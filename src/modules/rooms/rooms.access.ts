@@ -8,6 +8,25 @@ export interface RoomAccess {
   member: RoomMemberRow;
 }
 
+type Found = { room: RoomRow; member: RoomMemberRow | null } | undefined;
+
+/**
+ * THE hidden-room rule: a private or direct room the user is not a member of (or no room at all) is
+ * hidden, and everything in it answers exactly as if it did not exist. Every access path asks here.
+ */
+export function isHidden(found: Found): found is undefined {
+  return !found || (!found.member && found.room.type !== 'public');
+}
+
+/** The room if the caller may see it (a member, or any public room); NOT_FOUND(`what`) otherwise. */
+export function assertVisible(
+  found: Found,
+  what = 'Room',
+): { room: RoomRow; member: RoomMemberRow | null } {
+  if (isHidden(found)) throw notFound(what);
+  return found!;
+}
+
 /**
  * The room, if the user is a member. A non-member learns nothing about a private or direct room
  * (NOT_FOUND) and is told to join a public one first (FORBIDDEN).
@@ -21,15 +40,10 @@ export async function requireMember(
   return assertMember(found);
 }
 
-export function assertMember(
-  found: { room: RoomRow; member: RoomMemberRow | null } | undefined,
-): RoomAccess {
-  if (!found) throw notFound('Room');
-  if (!found.member) {
-    if (found.room.type === 'public') throw forbidden('Join this room first');
-    throw notFound('Room');
-  }
-  return { room: found.room, member: found.member };
+export function assertMember(found: Found, what = 'Room'): RoomAccess {
+  const visible = assertVisible(found, what);
+  if (!visible.member) throw forbidden('Join this room first');
+  return { room: visible.room, member: visible.member };
 }
 
 export function isModerator(member: RoomMemberRow): boolean {

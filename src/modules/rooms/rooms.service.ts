@@ -8,7 +8,7 @@ import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/messages.views.js';
 import * as usersRepo from '../users/users.repo.js';
-import { assertMember, requireModerator } from './rooms.access.js';
+import { assertMember, assertVisible, requireModerator } from './rooms.access.js';
 import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
 import * as repo from './rooms.repo.js';
 import { ROLE_RANK } from './rooms.repo.js';
@@ -178,8 +178,7 @@ export function createRoomsService(
     /** A room's details: public rooms to anyone signed in, others to members only. */
     async get(actor: Actor, ref: string): Promise<RoomView> {
       const found = await repo.findRoomWithMembership(db, ref, actor.userId);
-      if (!found || (!found.member && found.room.type !== 'public')) throw notFound('Room');
-      return roomViewFor(actor.userId, found.room);
+      return roomViewFor(actor.userId, assertVisible(found).room);
     },
 
     /** Creates a public or private room owned by the caller. */
@@ -239,10 +238,8 @@ export function createRoomsService(
 
     /** Joins a public room (idempotent). Private and direct rooms are joined by invitation only. */
     async join(actor: Actor, ref: string): Promise<RoomView> {
-      const found = await repo.findRoomWithMembership(db, ref, actor.userId);
-      if (!found) throw notFound('Room');
+      const found = assertVisible(await repo.findRoomWithMembership(db, ref, actor.userId));
       if (!found.member) {
-        if (found.room.type !== 'public') throw notFound('Room');
         if (await addMemberLocked(found.room.id, actor.userId, 'member')) {
           broadcaster.subscribeUser(actor.userId, found.room.id);
           await announceJoin(found.room.id, actor.userId);

@@ -35,12 +35,7 @@ export function registerRoomEvents(
     (input) => typing.start(actor, input.room, socket.id),
     [eventLimiter],
   );
-  onEvent(
-    socket,
-    log,
-    'typing-stop',
-    roomPayload,
-    (input) => typing.stop(actor, input.room),
-    [eventLimiter],
-  );
+  onEvent(socket, log, 'typing-stop', roomPayload, (input) => typing.stop(actor, input.room), [
+    eventLimiter,
+  ]);
 }
