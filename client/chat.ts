@@ -1,17 +1,27 @@
 import { api, errorText, get, post, qs } from './api';
 import { $, displayName, toast } from './dom';
 import { MessageList, type MessageActions } from './messages';
+import {
+  baseline,
+  fromHistory,
+  hasRev,
+  hold,
+  release,
+  setView,
+  syncRooms,
+  type Change,
+} from './revs';
 import { refreshRoom, renderRooms } from './rooms';
-import { emit, emitQuietly, isConnected } from './socket';
+import { emitQuietly, isConnected } from './socket';
 import { currentRoom, state } from './state';
-import type { Member, Message, Tombstone } from './types';
+import type { Member, Message } from './types';
 
-/** The open room: history with infinite scroll, catching up by `seq`, typing and read receipts. */
-
-type SyncEntry = { room: string; messages: (Message | Tombstone)[]; hasMore: boolean };
+/** The open room: history with infinite scroll, live changes by `rev`, typing and read receipts. */
 
 let list: MessageList;
 let loadingOlder = false;
+/** The open room once its first page of history is in. */
+let loaded: string | null = null;
 /** userId → how far that member has read in the open room. */
 const reads = new Map<string, { name: string; seq: number }>();
 /** userId → someone typing in the open room; cleared by their stop, their message, or a timeout. */
@@ -30,12 +40,17 @@ export function createChat(actions: Omit<MessageActions, 'imageLoaded'>): Messag
   });
   document.addEventListener('visibilitychange', markRead);
   $('#leave').addEventListener('click', () => void leaveCurrent());
+  setView(applyChange);
   return list;
 }
 
 export async function openRoom(id: string, highlight?: string): Promise<void> {
   if (state.current !== id) {
+    // The client holds the open room's messages only: their revisions go with them.
+    if (state.current) release(state.current);
+    hold(id);
     state.current = id;
+    loaded = null;
     localStorage.setItem('chat.room', id);
     list.clear();
     reads.clear();
@@ -48,9 +63,12 @@ export async function openRoom(id: string, highlight?: string): Promise<void> {
     document.body.classList.add('in-room');
     const { data, page } = await api<Message[]>('GET', `/messages?${qs({ room: id, limit: 30 })}`);
     if (state.current !== id) return;
-    for (const m of data) list.upsert(m);
+    for (const m of fromHistory(id, data)) list.upsert(m);
     list.nextCursor = page?.nextCursor ?? null;
     list.scrollToBottom();
+    loaded = id;
+    // The room's revision to follow from, and anything newer than the page.
+    baseline(id, list.lastSeq).catch(() => undefined);
     // Fill the screen, so that there is something to scroll for more.
     const box = $('#messages');
     while (list.nextCursor && box.scrollHeight <= box.clientHeight && (await loadOlder()));
@@ -70,7 +88,7 @@ async function loadOlder(): Promise<boolean> {
       `/messages?${qs({ room, limit: 30, before: list.nextCursor })}`,
     );
     if (state.current !== room) return false;
-    list.prependOlder(data);
+    list.prependOlder(fromHistory(room, data));
     list.nextCursor = page?.nextCursor ?? null;
     return true;
   } catch (err) {
@@ -138,7 +156,7 @@ function renderTyping(): void {
 }
 
 /** Adds a message that arrived live, sent by me or anyone else. */
-export function showMessage(m: Message): void {
+function showMessage(m: Message): void {
   const room = state.rooms.get(m.room);
   if (!room) return void refreshRoom(m.room);
   if (!room.lastMessage || room.lastMessage.seq <= m.seq) room.lastMessage = m;
@@ -147,8 +165,6 @@ export function showMessage(m: Message): void {
     if (!mine) room.unreadCount += 1;
     return renderRooms();
   }
-  // A gap in `seq` means something was missed (a reconnect): ask `sync` for it.
-  if (list.lastSeq > 0 && m.seq > list.lastSeq + 1) void syncCurrent();
   const stick = mine || list.nearBottom();
   list.upsert(m);
   if (stick) list.scrollToBottom();
@@ -159,22 +175,32 @@ export function showMessage(m: Message): void {
   renderRooms();
 }
 
-/** Catches the open room up from the newest `seq` I have; tombstones remove deleted messages. */
-export async function syncCurrent(): Promise<void> {
+/**
+ * Shows a change that is newer than the copy held (revs.ts decides that); false when the view does
+ * not keep it: a message older than the loaded history comes with its page when scrolled to, and
+ * in another room only a new message matters (its badge).
+ */
+export function applyChange(c: Change): boolean {
+  if ('deleted' in c) {
+    list.remove(c.id);
+    if (state.rooms.get(c.room)?.lastMessage?.id === c.id) void roomChanged(c.room);
+  } else if (list.get(c.id)) list.upsert(c);
+  else if (belongs(c)) showMessage(c);
+  else return false;
+  return true;
+}
+
+/** A message not shown yet: in the open room, one not older than the history loaded; else a new one. */
+function belongs(m: Message): boolean {
+  if (m.room !== state.current) return m.seq > (state.rooms.get(m.room)?.lastMessage?.seq ?? 0);
+  return !list.nextCursor || m.seq > list.firstSeq;
+}
+
+/** After a reconnect: every change since the revisions held (the open room gets its first one). */
+export async function catchUp(): Promise<void> {
   const room = state.current;
-  if (!room || !isConnected()) return;
-  let after = list.lastSeq;
-  for (let round = 0; round < 20; round++) {
-    const [entry] = await emit<SyncEntry[]>('sync', { rooms: [{ room, after }] });
-    if (!entry?.messages || state.current !== room) return;
-    for (const m of entry.messages) {
-      if ('deleted' in m) list.remove(m.id);
-      else list.upsert(m);
-    }
-    const last = entry.messages.at(-1);
-    if (!entry.hasMore || !last) break;
-    after = last.seq;
-  }
+  if (room && room === loaded && !hasRev(room)) await baseline(room, list.lastSeq);
+  await syncRooms();
   markRead();
   renderReceipts();
 }
@@ -234,6 +260,7 @@ export function userOnline(userId: string): void {
 /** Room metadata or membership changed: refetch it; if I lost the open room, go elsewhere. */
 export async function roomChanged(roomId: string, removed = false): Promise<void> {
   if (removed) {
+    release(roomId);
     state.rooms.delete(roomId);
     renderRooms();
   } else await refreshRoom(roomId);

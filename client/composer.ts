@@ -1,10 +1,10 @@
 import { api, errorText, post } from './api';
 import { $, displayName, toast } from './dom';
 import type { MessageList } from './messages';
-import { showMessage } from './chat';
+import { offer } from './revs';
 import { emit, emitQuietly, isConnected } from './socket';
 import { state } from './state';
-import type { FileInfo, Message } from './types';
+import type { FileInfo, Message, Tombstone } from './types';
 
 /** The message box: send, reply, edit, upload a file, and tell the room I am typing. */
 
@@ -69,7 +69,7 @@ function stopTyping(): void {
   typingRoom = null;
 }
 
-async function submit(list: MessageList): Promise<void> {
+async function submit(): Promise<void> {
   const room = state.current;
   const content = text().value.trim();
   if (!room || !content) return;
@@ -79,8 +79,9 @@ async function submit(list: MessageList): Promise<void> {
   stopTyping();
   try {
     if (current?.kind === 'edit') {
+      // Replies to my own actions go through the same check as events: whichever is newer wins.
       const { data } = await api<Message>('PUT', `/messages/${current.msg.id}`, { content });
-      list.upsert(data);
+      offer(data);
       return;
     }
     const body = { room, content, replyTo: current?.msg.id, clientId: clientId() };
@@ -88,7 +89,7 @@ async function submit(list: MessageList): Promise<void> {
     const message = isConnected()
       ? await emit<Message>('send-message', body)
       : await post<Message>('/messages', body);
-    showMessage(message);
+    offer(message);
   } catch (err) {
     text().value = content;
     setMode(current);
@@ -109,7 +110,7 @@ async function upload(list: MessageList, file: File): Promise<void> {
   try {
     const { data } = await api<{ file: FileInfo; message: Message }>('POST', '/files/upload', form);
     text().value = '';
-    showMessage(data.message);
+    offer(data.message);
     list.scrollToBottom();
   } catch (err) {
     toast(errorText(err), 'error');
@@ -122,7 +123,7 @@ export function wireComposer(list: MessageList): void {
   const form = $<HTMLFormElement>('#composer');
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    void submit(list);
+    void submit();
   });
   text().addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -149,22 +150,20 @@ export function wireComposer(list: MessageList): void {
 }
 
 /** Deletes a message after asking; the server tells every client, this one included. */
-export async function deleteMessage(list: MessageList, msg: Message): Promise<void> {
+export async function deleteMessage(msg: Message): Promise<void> {
   if (!confirm('Delete this message for everyone?')) return;
   try {
-    await api('DELETE', `/messages/${msg.id}`);
-    list.remove(msg.id);
+    const { data } = await api<Omit<Tombstone, 'deleted'>>('DELETE', `/messages/${msg.id}`);
+    offer({ ...data, deleted: true });
   } catch (err) {
     toast(errorText(err), 'error');
   }
 }
 
-export async function toggleReaction(list: MessageList, msg: Message, emoji: string) {
+/** The reply (the reactions) has no rev: the `message-reaction` event, to me too, shows the change. */
+export async function toggleReaction(msg: Message, emoji: string) {
   try {
-    const data = await post<{ reactions: Message['reactions'] }>(`/messages/${msg.id}/react`, {
-      emoji,
-    });
-    list.setReactions(msg.id, data.reactions);
+    await post(`/messages/${msg.id}/react`, { emoji });
   } catch (err) {
     toast(errorText(err), 'error');
   }

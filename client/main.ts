@@ -1,13 +1,12 @@
 import type { Socket } from 'socket.io-client';
 import { accessToken, ApiError, errorText, get, post, refreshToken, setTokens } from './api';
 import {
+  catchUp,
   createChat,
   onReadReceipt,
   onTyping,
   openRoom,
   roomChanged,
-  showMessage,
-  syncCurrent,
   userOnline,
 } from './chat';
 import {
@@ -19,19 +18,20 @@ import {
   wireComposer,
 } from './composer';
 import { $, displayName, toast } from './dom';
+import { fromEvent, release, track } from './revs';
 import { loadRooms, renderRooms, wireSidebar } from './rooms';
 import { wireSearch } from './search';
 import { connectSocket } from './socket';
 import { setOnline, state } from './state';
-import type { AuthResult, Message, Reaction, User } from './types';
+import type { AuthResult, Reaction, Tombstone, User } from './types';
 
 /** The demo client: sign-in, then the chat. Only the public REST API and Socket.io events are used. */
 
 const list = createChat({
   reply: startReply,
   edit: startEdit,
-  remove: (m) => void deleteMessage(list, m),
-  react: (m, emoji) => void toggleReaction(list, m, emoji),
+  remove: (m) => void deleteMessage(m),
+  react: (m, emoji) => void toggleReaction(m, emoji),
 });
 
 function show(signedIn: boolean): void {
@@ -50,24 +50,27 @@ function wireSocket(socket: Socket): void {
     $('#conn').className = 'dot online';
     // online-users lists the others; my own messages get a green dot too.
     if (state.me) setOnline(state.me.id, true);
-    // After a reconnect: badges may be stale and the open room may have missed messages.
+    // After a reconnect: badges may be stale, and the rooms held may have missed changes.
     if (connectedBefore) {
       loadRooms().catch(() => undefined);
-      syncCurrent().catch(() => undefined);
+      catchUp().catch(() => undefined);
     }
     connectedBefore = true;
   });
   socket.on('disconnect', () => ($('#conn').className = 'dot'));
-  socket.on('new-message', showMessage);
-  socket.on('message-updated', (m: Message) => {
-    if (list.get(m.id)) list.upsert(m);
-  });
-  socket.on('message-deleted', (e: { id: string; room: string }) => {
-    list.remove(e.id);
-    if (state.rooms.get(e.room)?.lastMessage?.id === e.id) void roomChanged(e.room);
-  });
-  socket.on('message-reaction', (e: { messageId: string; reactions: Reaction[] }) =>
-    list.setReactions(e.messageId, e.reactions),
+  // Message events apply only when newer than the copy held (revs.ts); a skipped rev starts a sync.
+  socket.on('new-message', fromEvent);
+  socket.on('message-updated', fromEvent);
+  socket.on('message-deleted', (e: Omit<Tombstone, 'deleted'>) =>
+    fromEvent({ ...e, deleted: true }),
+  );
+  socket.on(
+    'message-reaction',
+    (e: { messageId: string; room: string; reactions: Reaction[]; rev: number }) => {
+      const m = list.get(e.messageId);
+      if (m) fromEvent({ ...m, reactions: e.reactions, rev: e.rev });
+      else track(e.room, e.rev);
+    },
   );
   socket.on('message-read-receipt', onReadReceipt);
   socket.on('user-typing', onTyping);
@@ -103,6 +106,7 @@ function signOut(): void {
   if (accessToken())
     post('/auth/logout', token ? { refreshToken: token } : {}).catch(() => undefined);
   setTokens(null);
+  if (state.current) release(state.current);
   Object.assign(state, { me: null, current: null, rooms: new Map(), online: new Set() });
   resetComposer();
   renderRooms();

@@ -1,6 +1,6 @@
 import { displayName, formatSize, h, timeOf } from './dom';
 import { presenceDot, state } from './state';
-import type { FileInfo, Message, Reaction } from './types';
+import type { FileInfo, Message } from './types';
 
 export interface MessageActions {
   reply(m: Message): void;
@@ -33,6 +33,11 @@ export class MessageList {
   get lastSeq(): number {
     const last = this.box.lastElementChild as HTMLElement | null;
     return last ? Number(last.dataset.seq) : 0;
+  }
+
+  get firstSeq(): number {
+    const first = this.box.firstElementChild as HTMLElement | null;
+    return first ? Number(first.dataset.seq) : 0;
   }
 
   get lastMessage(): Message | undefined {
@@ -76,11 +81,6 @@ export class MessageList {
   remove(id: string): void {
     this.byId.get(id)?.el.remove();
     this.byId.delete(id);
-  }
-
-  setReactions(id: string, reactions: Reaction[]): void {
-    const known = this.byId.get(id);
-    if (known) this.upsert({ ...known.msg, reactions });
   }
 
   highlight(id: string): boolean {

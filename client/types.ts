@@ -50,14 +50,23 @@ export interface Message {
   reactions: Reaction[];
   createdAt: string;
   editedAt: string | null;
+  /** The room revision of the message's latest change (SPEC "Consistency"). */
+  rev: number;
 }
 
+/** A deleted message, as `sync`, `GET /messages?rev=` and `message-deleted` describe it. */
 export interface Tombstone {
   id: string;
   room: string;
   seq: number;
+  rev: number;
   deleted: true;
 }
+
+/** One room of a `sync` reply: `rev` is where to ask from next time. */
+export type SyncEntry =
+  | { room: string; messages: (Message | Tombstone)[]; hasMore: boolean; rev: number }
+  | { room: string; error: { code: string; message: string } };
 
 export interface Room {
   id: string;

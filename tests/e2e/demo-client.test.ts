@@ -170,4 +170,44 @@ describe.skipIf(!hasChromium || testDbKind !== 'pg')(title, () => {
 
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it('catches up on edits and deletions made while the page was offline', async () => {
+    const carol = await openAs('carol');
+    const dave = await openAs('dave');
+    const said = (page: Page, text: string) => page.locator('#messages .msg', { hasText: text });
+    for (const text of ['Edit me while Carol is away', 'Delete me while Carol is away']) {
+      await dave.fill('#text', text);
+      await dave.press('#text', 'Enter');
+      await said(carol, text).waitFor(WAIT);
+    }
+
+    // Carol's network goes: her socket closes and cannot come back until she is online again.
+    await carol.context().setOffline(true);
+    for (const socket of app.io.sockets.sockets.values())
+      if (socket.data.actor.username === 'carol') socket.conn.close();
+    await carol.locator('#conn:not(.online)').waitFor(WAIT);
+
+    // Meanwhile Dave edits one message and deletes the other.
+    const edited = said(dave, 'Edit me while Carol is away');
+    await edited.hover();
+    await edited.locator('.actions button[title="Edit"]').click();
+    await dave.fill('#text', 'Edited while Carol was away');
+    await dave.press('#text', 'Enter');
+    await said(dave, 'Edited while Carol was away').locator('.edited').waitFor(WAIT);
+    dave.once('dialog', (dialog) => void dialog.accept());
+    const deleted = said(dave, 'Delete me while Carol is away');
+    await deleted.hover();
+    await deleted.locator('.actions button[title="Delete"]').click();
+    await deleted.waitFor({ state: 'detached', ...WAIT });
+
+    // Back online: the socket reconnects and `sync` by rev brings both changes.
+    await carol.context().setOffline(false);
+    await carol.locator('#conn.online').waitFor(WAIT);
+    await said(carol, 'Edited while Carol was away').locator('.edited').waitFor(WAIT);
+    await said(carol, 'Delete me while Carol is away').waitFor({ state: 'detached', ...WAIT });
+    expect(await said(carol, 'Edit me while Carol is away').count()).toBe(0);
+    await shot(carol, '06-carol-caught-up-after-reconnect');
+
+    expect(problems).toEqual([]);
+  }, 60_000);
 });
