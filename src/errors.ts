@@ -94,7 +94,9 @@ export function toAppError(err: unknown): AppError {
     return e;
   }
   if (code === '23503') return notFound('Referenced resource');
-  if (code === '22P02' || code === '22001' || code === '22021') {
+  // Class 22 is "data exception": a value the client sent (a crafted cursor, an out-of-range number,
+  // an impossible date) that PostgreSQL cannot take. The request is bad, not the server.
+  if (code?.startsWith('22')) {
     return validationError('Invalid value');
   }
   if (

@@ -11,7 +11,36 @@ export interface RouteSpec {
 }
 
 const limit = fc.constantFrom('1', '50', '100', '0', '-1', '101', '1e3', 'NaN', '9'.repeat(30));
-const cursor = fc.oneof(fc.constantFrom('cz0x', 'MQ', '1', 'czo5OTk5'), fc.base64String());
+/** Values that fit a cursor's shape but not PostgreSQL's types: huge, impossible, wrongly typed. */
+const hostileKeyPart = fc.oneof(
+  fc.constantFrom(1e39, -1e39, 1e308, Number.MAX_SAFE_INTEGER, -1, 0.5, 3),
+  fc.constantFrom('99999999999999999999', '-99999999999999999999', '2024-13-45T99:99:99Z'),
+  fc.constantFrom(
+    'not a date',
+    '+275760-09-13T00:00:00.001Z',
+    '',
+    '00000000-0000-0000-0000-000000000000',
+  ),
+  fc.string({ maxLength: 12 }),
+  fc.double(),
+  fc.integer(),
+);
+/** A correctly tagged cursor of every kind the API issues, with hostile contents. */
+const taggedCursor = fc
+  .tuple(
+    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u'),
+    fc.oneof(
+      fc.array(hostileKeyPart, { maxLength: 4 }).map((a) => JSON.stringify(a)),
+      hostileKeyPart.map(String),
+      fc.constantFrom('{', '[1,', 'null', '{"__proto__":1}'),
+    ),
+  )
+  .map(([kind, body]) => Buffer.from(`${kind}:${body}`, 'utf8').toString('base64url'));
+const cursor = fc.oneof(
+  fc.constantFrom('cz0x', 'MQ', '1', 'czo5OTk5'),
+  fc.base64String(),
+  taggedCursor,
+);
 const pageQuery = { limit, before: cursor, cursor };
 
 /** Per route: the known body fields, query fields, and the multipart file field, with valid values. */

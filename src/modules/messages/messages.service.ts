@@ -74,11 +74,15 @@ export interface SendOptions {
   attach?: (tx: Tx, message: StoredMessage) => Promise<void>;
 }
 
+/** [rank, created_at in µs, id]: a rank PostgreSQL's `real` can hold, a time within bigint's range. */
 const isSearchKey = (v: unknown): v is [number, string, string] =>
   Array.isArray(v) &&
+  v.length === 3 &&
   typeof v[0] === 'number' &&
+  Number.isFinite(v[0]) &&
+  Math.abs(v[0]) < 1e30 &&
   typeof v[1] === 'string' &&
-  /^-?\d{1,20}$/.test(v[1]) &&
+  /^-?\d{1,17}$/.test(v[1]) &&
   typeof v[2] === 'string' &&
   isId(v[2]);
 
@@ -219,12 +223,14 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         : await batcher.send(room.id, values);
       if (!inserted) return refusedSend(actor, room.id, input);
       ctx.metrics.messagesSent.inc();
-      // A plain text message needs no second query: the insert returned its row and sender.
-      const message =
+      // A plain text message needs no second query: the insert returned its row and sender. Others
+      // are handed over as a promise, so that the revision is registered now, in commit order.
+      const view =
         type === 'text' && !values.replyToId
           ? toMessageView({ message: inserted.message, sender: inserted.sender, reply: null })
-          : await viewOf(inserted.message.id).catch(() => null);
-      broadcaster.toRoomInOrder(room.id, inserted.message.rev, 'new-message', message);
+          : viewOf(inserted.message.id).catch(() => null);
+      broadcaster.toRoomInOrder(room.id, inserted.message.rev, 'new-message', view);
+      const message = await view;
       if (!message) throw notFound('Message');
       return { message, created: true };
     },

@@ -20,8 +20,19 @@ export type RoomsService = ReturnType<typeof createRoomsService>;
 
 const isPair = (v: unknown): v is [string, string] =>
   Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string';
+/** The "my rooms" keyset: [activity time as ISO 8601, room id]; an impossible date is refused. */
+const isActivityPair = (v: unknown): v is [string, string] =>
+  isPair(v) &&
+  isId(v[1]) &&
+  !Number.isNaN(Date.parse(v[0])) &&
+  Math.abs(Date.parse(v[0])) < 8.64e15;
 const isRankPair = (v: unknown): v is [number, string] =>
-  Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string';
+  Array.isArray(v) &&
+  v.length === 2 &&
+  Number.isInteger(v[0]) &&
+  (v[0] as number) >= 0 &&
+  (v[0] as number) <= 2 &&
+  typeof v[1] === 'string';
 
 export function createRoomsService(
   ctx: AppContext,
@@ -121,7 +132,9 @@ export function createRoomsService(
       actor: Actor,
       params: { limit: number; cursor?: string },
     ): Promise<{ items: RoomView[]; page: PageInfo }> {
-      const before = params.cursor ? decodeJsonCursor('r', params.cursor, isPair) : undefined;
+      const before = params.cursor
+        ? decodeJsonCursor('r', params.cursor, isActivityPair)
+        : undefined;
       const rows = await repo.listMyRooms(db, actor.userId, {
         before: before ? { activityAt: new Date(before[0]), id: before[1] } : undefined,
         limit: params.limit + 1,
