@@ -1,10 +1,11 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
+import type { Express, Request } from 'express';
 import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
-import type { Actor } from '../context.js';
 import { toAppError } from '../errors.js';
 import { bearerToken } from '../http/auth.js';
+import type { Authenticated } from '../modules/auth/auth.service.js';
 import type { RedisConnections } from './redis.js';
 import type { AnyEvents, SocketData } from './socket-events.js';
 
@@ -23,14 +24,46 @@ export function createIo(server: HttpServer, config: Config, redis?: RedisConnec
     serveClient: false,
   });
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${redis.prefix}socket.io` }));
+  // The polling transport's responses are ours too: SPEC wants nosniff on every response.
+  const nosniff = (headers: Record<string, string>) => {
+    headers['X-Content-Type-Options'] = 'nosniff';
+  };
+  io.engine.on('initial_headers', nosniff);
+  io.engine.on('headers', nosniff);
   return io as unknown as Server;
 }
 
 /**
- * The handshake check: the same verification as REST, from `auth.token` or a Bearer header.
- * A refusal reaches the client as `connect_error` with the message and `data.code`.
+ * A handshake refusal as Socket.io hands it to the client: `connect_error` with the message,
+ * `data.code` (the same codes as REST) and, when rate limited, `data.retryAfter` in seconds.
  */
-export function handshakeAuth(authenticate: (token: string) => Promise<Actor>) {
+export function handshakeRefusal(err: unknown): Error {
+  const appError = toAppError(err);
+  // A database outage is not a bad token: the client should retry, not sign out.
+  const code = appError.status === 401 ? 'UNAUTHORIZED' : appError.code;
+  const data: { code: string; retryAfter?: number } = { code };
+  if (appError.retryAfter !== undefined) data.retryAfter = appError.retryAfter;
+  return Object.assign(new Error(appError.message), { data });
+}
+
+/**
+ * The client address of a handshake request, exactly as Express's `req.ip` gives it for the app's
+ * requests (X-Forwarded-For counts only as far as `trust proxy` allows), so the socket limits key on
+ * the same address as the REST ones.
+ */
+export function clientAddress(app: Express, req: IncomingMessage): string {
+  const view = Object.create(app.request, {
+    headers: { value: req.headers },
+    socket: { value: req.socket },
+  }) as Request;
+  return view.ip ?? req.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * The handshake check: the same verification as REST, from `auth.token` or a Bearer header. It
+ * records when the token and the session expire: the socket does not outlive either.
+ */
+export function handshakeAuth(verify: (token: string) => Promise<Authenticated>) {
   return async (
     socket: {
       handshake: {
@@ -54,13 +87,13 @@ export function handshakeAuth(authenticate: (token: string) => Promise<Actor>) {
         }),
       );
     try {
-      socket.data.actor = await authenticate(token);
+      const verified = await verify(token);
+      socket.data.actor = verified.actor;
+      socket.data.tokenExpiresAt = verified.tokenExpiresAt.getTime();
+      socket.data.sessionExpiresAt = verified.sessionExpiresAt.getTime();
       next();
     } catch (err) {
-      // A database outage is not a bad token: the client should retry, not sign out.
-      const appError = toAppError(err);
-      const code = appError.status === 401 ? 'UNAUTHORIZED' : appError.code;
-      next(Object.assign(new Error(appError.message), { data: { code } }));
+      next(handshakeRefusal(err));
     }
   };
 }

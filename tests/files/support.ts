@@ -86,17 +86,29 @@ const OOXML_MAIN = {
 } as const;
 
 /** An Office Open XML package: `[Content_Types].xml` naming its main part, and that part. */
+/** An Office document with extra parts (e.g. an embedded executable). */
+export function officeWith(kind: keyof typeof OOXML_MAIN, extra: Record<string, string | Buffer>) {
+  return buildZip([
+    ...officeEntries(kind),
+    ...Object.entries(extra).map(([name, data]) => ({ name, data })),
+  ]);
+}
+
 export function office(kind: keyof typeof OOXML_MAIN): Buffer {
+  return buildZip(officeEntries(kind));
+}
+
+function officeEntries(kind: keyof typeof OOXML_MAIN) {
   const [part, type] = OOXML_MAIN[kind];
   const main = kind === 'docx' ? 'document' : kind === 'xlsx' ? 'sheet' : 'presentation';
   const contentTypes =
     '<?xml version="1.0" encoding="UTF-8"?>' +
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
     `<Override PartName="/${part}" ContentType="${type}.${main}.main+xml"/></Types>`;
-  return buildZip([
+  return [
     { name: '[Content_Types].xml', data: contentTypes },
     { name: part, data: '<?xml version="1.0"?><root/>' },
-  ]);
+  ];
 }
 
 /** A plain zip of the given entries. */

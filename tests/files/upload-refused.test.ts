@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createUser, expectError, listMessages, type TestUser } from '../helpers/factories.js';
-import { exe, fetchFile, filesUnder, pdf, png, text, upload, uploadOk, zip } from './support.js';
+import {
+  exe,
+  fetchFile,
+  filesUnder,
+  officeWith,
+  pdf,
+  png,
+  text,
+  upload,
+  uploadOk,
+  zip,
+} from './support.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -40,6 +51,31 @@ describe('types refused by their bytes (415)', () => {
       'a zip with a top-level shell script',
       () => zip({ 'install.sh': '#!/bin/sh\nrm -rf ~\n' }),
       'b.zip',
+    ],
+    [
+      'a zip with tools/setup.exe in a folder',
+      () => zip({ 'readme.txt': 'hi', 'tools/setup.exe': exe() }),
+      'tools.zip',
+    ],
+    [
+      'a zip with an executable by its bytes deep in folders',
+      () => zip({ 'a/b/c/d/data.dat': exe() }),
+      'deep.zip',
+    ],
+    [
+      'a zip inside a zip holding an executable',
+      () => zip({ 'inner.zip': zip({ 'run.exe': exe() }) }),
+      'nested.zip',
+    ],
+    [
+      'a .docx with an .exe among its parts',
+      () => officeWith('docx', { 'word/embeddings/payload.exe': exe() }),
+      'report.docx',
+    ],
+    [
+      'a zip with more entries than can be checked',
+      () => zip(Object.fromEntries(Array.from({ length: 5001 }, (_, i) => [`f${i}.txt`, 'x']))),
+      'many.zip',
     ],
     ['an SVG with a script, named .png', () => Buffer.from(SVG_WITH_SCRIPT), 'cat.png'],
     ['an SVG with a script, named .txt', () => Buffer.from(SVG_WITH_SCRIPT), 'cat.txt'],
@@ -96,6 +132,12 @@ describe('types refused by their bytes (415)', () => {
     const res = await upload(t, alice, text('if a < b and b > c then a < c\n'), 'maths.txt');
     expect(res.status).toBe(201);
     expect(res.body.data.file.mime).toBe('text/plain');
+  });
+
+  it('a zip with text in folders and a nested zip of text is accepted', async () => {
+    const nested = zip({ 'docs/a.md': '# a', 'more.zip': zip({ 'b.txt': 'b' }) });
+    const ok = await upload(t, alice, nested, 'docs.zip');
+    expect(ok.status).toBe(201);
   });
 
   it('a zip holding only a text file is accepted', async () => {

@@ -68,6 +68,19 @@ describe('headers on every response', () => {
     },
   );
 
+  it('Socket.io polling responses (handshake and a poll) have nosniff too', async () => {
+    const open = await t.http.get('/socket.io/?EIO=4&transport=polling');
+    expect(open.status).toBe(200);
+    expect(open.headers['x-content-type-options']).toBe('nosniff');
+    const sid = /"sid":"([^"]+)"/.exec(open.text)?.[1];
+    expect(sid).toBeTruthy();
+    const post = await t.http
+      .post(`/socket.io/?EIO=4&transport=polling&sid=${sid}`)
+      .set('Content-Type', 'text/plain')
+      .send('40');
+    expect(post.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it.each(requests)('%s has an X-Request-Id', async (_l, send) => {
     const res = await send(t);
     expect(res.headers['x-request-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);

@@ -251,6 +251,22 @@ describe('leaving', () => {
     expectError(await t.http.get(`/api/rooms/${room.id}`).set(owner.auth), 404, 'NOT_FOUND');
   });
 
+  it('a public room its only member, the owner, left is claimed by the next one to join', async () => {
+    const room = await createRoom(t, owner, { type: 'public' });
+    expect((await t.http.post(`/api/rooms/${room.id}/leave`).set(owner.auth)).status).toBe(200);
+    const joined = await t.http.post(`/api/rooms/${room.id}/join`).set(outsider.auth);
+    expect(joined.status).toBe(200);
+    expect(joined.body.data.myRole).toBe('owner');
+    const renamed = await t.http
+      .patch(`/api/rooms/${room.id}`)
+      .set(outsider.auth)
+      .send({ name: 'Claimed' });
+    expect(renamed.status).toBe(200);
+    // Anyone after that joins as a plain member.
+    const next = await t.http.post(`/api/rooms/${room.id}/join`).set(member.auth);
+    expect(next.body.data.myRole).toBe('member');
+  });
+
   it('a member who left a public room is told to join again before reading (403)', async () => {
     const room = await createRoom(t, owner, { type: 'public', members: [member] });
     expect((await t.http.post(`/api/rooms/${room.id}/leave`).set(member.auth)).status).toBe(200);

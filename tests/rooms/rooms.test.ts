@@ -24,6 +24,8 @@ afterAll(async () => {
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
+const slugOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+
 describe('POST /api/rooms', () => {
   it('creates a room with the SPEC shape; the creator is its only member and owner', async () => {
     const res = await t.http
@@ -56,6 +58,17 @@ describe('POST /api/rooms', () => {
       type: 'public',
     });
     expect(room.slug).toBe(`cafe-creme-${suffix}`);
+  });
+
+  it('a private room of the same name gives a new room no hint of its existence', async () => {
+    const name = uniqueRoomName('Hidden');
+    const secret = await createRoom(t, alice, { name, type: 'private' });
+    // A private room's slug is always suffixed, so the plain slug stays free for anyone.
+    expect(secret.slug).toMatch(new RegExp(`^${slugOf(name)}-[0-9a-f]{6}$`));
+    const mine = await createRoom(t, bob, { name, type: 'public' });
+    expect(mine.slug).toBe(slugOf(name));
+    const alsoPrivate = await createRoom(t, bob, { name, type: 'private' });
+    expect(alsoPrivate.slug).toMatch(new RegExp(`^${slugOf(name)}-[0-9a-f]{6}$`));
   });
 
   it('two rooms with the same name get different slugs, and each slug finds its own room', async () => {

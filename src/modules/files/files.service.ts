@@ -104,7 +104,14 @@ export function createFilesService(
       if (upload.buffer.length === 0)
         throw validationError('The file is empty', [{ path: 'file', message: 'is empty' }]);
       const type = await detectType(upload.buffer);
-      if (type.mime === 'application/zip') await assertArchiveHasNoExecutables(upload.buffer);
+      // Office documents are zips too: an executable hides in one as well as in a plain zip.
+      if (
+        type.mime === 'application/zip' ||
+        type.ext === 'docx' ||
+        type.ext === 'xlsx' ||
+        type.ext === 'pptx'
+      )
+        await assertArchiveHasNoExecutables(upload.buffer);
       await scanner?.scan(upload.buffer);
 
       const image =

@@ -134,6 +134,16 @@ export async function addMember(
   return rows[0]?.added ?? false;
 }
 
+/** Whether the room has an owner (after `lockRoom`, so no one can leave or join meanwhile). */
+export async function hasOwner(tx: Executor, roomId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ userId: roomMembers.userId })
+    .from(roomMembers)
+    .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.role, 'owner')))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** Removes a member and keeps member_count in step; false when they were not one. Call after `lockRoom`. */
 export async function removeMember(db: Executor, roomId: string, userId: string): Promise<boolean> {
   const rows = await queryRows<{ removed: boolean }>(

@@ -101,11 +101,21 @@ export function createRoomsService(
     return assertMember(await repo.findRoomWithMembership(db, ref, actor.userId));
   }
 
-  /** Adds a member under the room's lock (lock order: room first, see db/tx.ts); true if added now. */
-  function addMemberLocked(roomId: string, userId: string, role: RoomRole): Promise<boolean> {
+  /**
+   * Adds a member under the room's lock (lock order: room first, see db/tx.ts); true if added now.
+   * With `claimOwnerless`, a user's own join of a room left without an owner (its last members left)
+   * makes them its owner: a room that anyone can discover is never without someone to manage it.
+   */
+  function addMemberLocked(
+    roomId: string,
+    userId: string,
+    role: RoomRole,
+    claimOwnerless = false,
+  ): Promise<boolean> {
     return transaction(db, async (tx) => {
       if (!(await repo.lockRoom(tx, roomId))) throw notFound('Room');
-      return repo.addMember(tx, roomId, userId, role);
+      const claim = claimOwnerless && !(await repo.hasOwner(tx, roomId));
+      return repo.addMember(tx, roomId, userId, claim ? 'owner' : role);
     });
   }
 
@@ -202,7 +212,9 @@ export function createRoomsService(
       const room = await transaction(db, async (tx) => {
         const created = await insertWithFreeSlug(
           {
-            slug: slugify(input.name),
+            // A private room's slug always carries a random suffix: a plain one, taken, would show
+            // whoever creates a room of the same name (and gets a suffixed slug) that it exists.
+            slug: input.type === 'private' ? withSuffix(slugify(input.name)) : slugify(input.name),
             name: input.name,
             type: input.type,
             description: input.description ?? null,
@@ -253,7 +265,9 @@ export function createRoomsService(
     async join(actor: Actor, ref: string): Promise<RoomView> {
       const found = assertVisible(await repo.findRoomWithMembership(db, ref, actor.userId));
       if (!found.member) {
-        if (await addMemberLocked(found.room.id, actor.userId, 'member')) {
+        // `general` belongs to the instance: nobody claims it.
+        const claim = found.room.slug !== GENERAL_SLUG && found.room.createdBy !== null;
+        if (await addMemberLocked(found.room.id, actor.userId, 'member', claim)) {
           broadcaster.subscribeUser(actor.userId, found.room.id);
           await announceJoin(found.room.id, actor.userId);
         }
