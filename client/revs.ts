@@ -7,7 +7,8 @@ import type { Message, SyncEntry, Tombstone } from './types';
  * without a gap, and per message the rev of the copy held, or of its tombstone after a deletion,
  * so that a late, older event cannot bring a deleted message back.
  *
- * - A change applies only when its rev is higher than the one held for its message.
+ * - A change applies only when its rev is higher than the one held for its message (a `sync`
+ *   reply, which is the whole message, also when it is the same).
  * - An event more than one past the room's rev means something was missed: a `sync`
  *   `{ room, rev }` fetches every change since. After a reconnect every room is synced that way.
  * - A room's first rev comes from `sync` `{ room, after: <highest seq loaded> }`.
@@ -43,10 +44,15 @@ export function release(room: string): void {
 
 export const hasRev = (room: string): boolean => held.get(room)?.rev != null;
 
-/** Applies a change unless the copy held of its message is as new. Rooms not held have no copies. */
-export function offer(change: Change): void {
+/**
+ * Applies a change unless the copy held of its message is as new. Rooms not held have no copies.
+ * A `sync` reply is the whole message, so it also replaces a copy of the same rev: a reaction event
+ * moves a message's rev without its text, and the text of an edit missed before it comes this way.
+ */
+export function offer(change: Change, whole = false): void {
   const messages = held.get(change.room)?.messages;
-  if (change.rev <= (messages?.get(change.id) ?? 0)) return;
+  const mine = messages?.get(change.id) ?? 0;
+  if (whole ? change.rev < mine : change.rev <= mine) return;
   if (show(change)) messages?.set(change.id, change.rev);
 }
 
@@ -83,7 +89,7 @@ type Synced = Extract<SyncEntry, { messages: unknown }>;
 /** Applies a `sync` reply entry of a room still held; null for an error or a released room. */
 function applyEntry(entry: SyncEntry | undefined): Synced | null {
   if (!entry || 'error' in entry || !held.has(entry.room)) return null;
-  for (const m of entry.messages) offer(m);
+  for (const m of entry.messages) offer(m, true);
   return entry;
 }
 

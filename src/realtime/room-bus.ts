@@ -30,7 +30,10 @@ export function createRoomBus(
   const { redis } = options;
   const nodeId = randomUUID();
   const channel = redis ? `${redis.prefix}bus` : '';
-  const sequencer = new RoomSequencer({ gapWaitMs: options.gapWaitMs, idleMs: 10 * 60_000 });
+  const sequencer = new RoomSequencer({
+    gapWaitMs: options.gapWaitMs,
+    firstWaitMs: Math.min(100, options.gapWaitMs),
+  });
   const userWatchers = new Map<string, Set<(roomId: string, joined: boolean) => void>>();
   const allWatchers = new Set<MembershipListener>();
   const reconnectListeners: (() => void)[] = [];

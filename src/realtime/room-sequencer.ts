@@ -7,13 +7,17 @@
  * receives other nodes' events over Redis. Per room, the event with the next expected rev is delivered
  * as soon as its payload is ready, with any that were waiting behind it; an event further ahead waits
  * until the missing ones arrive, or `gapWaitMs` passes (the missing event was lost: a node died after its
- * commit, or Redis dropped it), when delivery moves on past the gap. An event older than the expected
- * rev (late past a gap) is delivered as it comes: clients ignore a rev not higher than what they hold.
+ * commit, or Redis dropped it), when delivery moves on past the gap. An event that arrives after its
+ * turn was given up is dropped, never delivered out of order: the subscribers saw the gap in `rev` (and
+ * `seq`) and catch up with `sync`, which returns it.
+ *
+ * A room the node has not delivered anything of yet starts at its first event if that is rev 1;
+ * otherwise the node waits up to `firstWaitMs` for the revision before it, which may be on its way
+ * from another node.
  */
 export interface RoomSequencerOptions {
   gapWaitMs: number;
-  /** A room with no event for this long is forgotten (memory stays bounded by active rooms). */
-  idleMs: number;
+  firstWaitMs: number;
 }
 
 interface Slot {
@@ -21,43 +25,38 @@ interface Slot {
   deliver: (() => void) | undefined;
 }
 
+/** Per room: one number once settled; the map and timer only while events wait. */
 interface RoomState {
   next: number;
   pending: Map<number, Slot>;
   timer: NodeJS.Timeout | undefined;
-  lastSeen: number;
 }
 
 export class RoomSequencer {
   private readonly rooms = new Map<string, RoomState>();
-  private readonly sweeper: NodeJS.Timeout;
+  /** Events dropped because they came after their turn was given up (tests, metrics). */
+  dropped = 0;
 
-  constructor(private readonly options: RoomSequencerOptions) {
-    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, options.idleMs));
-    this.sweeper.unref();
-  }
+  constructor(private readonly options: RoomSequencerOptions) {}
 
   /**
    * Registers the event of revision `rev` of `room`. `ready` resolves with the function that delivers
    * it (or undefined to deliver nothing); delivery happens once, in rev order.
    */
   push(room: string, rev: number, ready: Promise<(() => void) | undefined> | (() => void)): void {
-    const now = Date.now();
     let state = this.rooms.get(room);
+    let first = false;
     if (!state) {
-      // A room this node has not seen (lately): delivery starts at the first revision it is given.
-      state = { next: rev, pending: new Map(), timer: undefined, lastSeen: now };
+      // Nothing delivered of this room yet: start here, after waiting a moment for the revision
+      // before it unless this is the room's first.
+      state = { next: rev > 1 ? rev - 1 : rev, pending: new Map(), timer: undefined };
       this.rooms.set(room, state);
+      first = rev > 1;
     }
-    state.lastSeen = now;
     if (rev < state.next) {
-      // Late, past a gap that was given up on: deliver as it comes.
-      if (typeof ready === 'function') ready();
-      else
-        void ready.then(
-          (d) => d?.(),
-          () => {},
-        );
+      // Its turn was given up: subscribers saw the gap and catch up with `sync`.
+      this.dropped += 1;
+      if (typeof ready !== 'function') void ready.catch(() => {});
       return;
     }
     const slot: Slot = { deliver: undefined };
@@ -65,20 +64,15 @@ export class RoomSequencer {
     const s = state;
     if (typeof ready === 'function') {
       slot.deliver = ready;
-      this.drain(room, s);
     } else {
-      void ready.then(
-        (d) => {
-          slot.deliver = d ?? (() => {});
-          this.drain(room, s);
-        },
-        () => {
-          slot.deliver = () => {};
-          this.drain(room, s);
-        },
-      );
-      this.drain(room, s);
+      const settle = (d: (() => void) | undefined) => {
+        slot.deliver = d ?? (() => {});
+        this.drain(room, s);
+      };
+      void ready.then(settle, () => settle(undefined));
     }
+    if (first) this.arm(room, s, this.options.firstWaitMs);
+    this.drain(room, s);
   }
 
   /** Events registered and not yet delivered, over all rooms (tests, metrics). */
@@ -89,7 +83,6 @@ export class RoomSequencer {
   }
 
   close(): void {
-    clearInterval(this.sweeper);
     for (const s of this.rooms.values()) clearTimeout(s.timer);
     this.rooms.clear();
   }
@@ -106,21 +99,19 @@ export class RoomSequencer {
       clearTimeout(state.timer);
       state.timer = undefined;
     } else if (!state.timer && !state.pending.has(state.next)) {
-      // A revision is missing: wait for it a while, then go on from the lowest one waiting.
-      state.timer = setTimeout(() => {
-        state.timer = undefined;
-        if (state.pending.size === 0 || state.pending.has(state.next)) return;
-        state.next = Math.min(...state.pending.keys());
-        this.drain(room, state);
-      }, this.options.gapWaitMs);
-      state.timer.unref();
+      this.arm(room, state, this.options.gapWaitMs);
     }
   }
 
-  private sweep(): void {
-    const cutoff = Date.now() - this.options.idleMs;
-    for (const [room, s] of this.rooms) {
-      if (s.pending.size === 0 && s.lastSeen < cutoff) this.rooms.delete(room);
-    }
+  /** A revision is missing: wait for it a while, then go on from the lowest one waiting. */
+  private arm(room: string, state: RoomState, ms: number): void {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (state.pending.size === 0 || state.pending.has(state.next)) return;
+      state.next = Math.min(...state.pending.keys());
+      this.drain(room, state);
+    }, ms);
+    state.timer.unref();
   }
 }

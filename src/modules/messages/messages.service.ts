@@ -173,11 +173,13 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     const records = await repo.listChangedSince(db, roomId, rev, limit + 1);
     const page = records.slice(0, limit);
     const hasMore = records.length > limit;
-    const lastRev = page.at(-1)?.message.rev ?? rev;
+    const lastRev = page.at(-1)?.message.rev;
     return {
       messages: await hydrate(db, page, loadFiles),
       hasMore,
-      rev: hasMore ? lastRev : Math.max(current, lastRev),
+      // Complete: the room's revision (or a newer one the query saw). A client that asked from past
+      // the room's revision is told the room's, so that it asks from there next time.
+      rev: hasMore && lastRev !== undefined ? lastRev : Math.max(current, lastRev ?? 0),
     };
   }
 

@@ -1,0 +1,218 @@
+import { sleep } from '../helpers/sockets.js';
+import type { ConvergenceClient } from './client.js';
+import type { WireMessage } from './model.js';
+import type { Rng } from './random.js';
+import { Transient, type Recorder } from './recorder.js';
+
+/**
+ * A user's random behaviour: sends (over REST or the socket, each with a clientId, sometimes sent
+ * again at once or after a reconnect), edits and deletes of their own messages, reactions, reads,
+ * going offline and switching node. Outcomes the contract allows during faults are retried until the
+ * fault is over; anything else the contract rules out is recorded as a failure.
+ */
+
+export interface SendSpec {
+  clientId: string;
+  room: string;
+  content: string;
+  replyTo?: string;
+}
+
+/** An acknowledged send: every one must be stored exactly once, under this id. */
+export interface AckedSend extends SendSpec {
+  userId: string;
+  id: string;
+}
+
+const ACTIONS = {
+  send: 30,
+  edit: 10,
+  delete: 7,
+  react: 18,
+  read: 10,
+  resend: 5,
+  reconnect: 7,
+  switchNode: 5,
+} as const;
+type Action = keyof typeof ACTIONS;
+
+const EMOJIS = ['👍', '🎉', '😀', ':fire:'];
+
+export class User {
+  readonly acked = new Map<string, AckedSend>();
+  /** My messages (id → room) that I have not deleted. */
+  private readonly mine = new Map<string, string>();
+  private sent = 0;
+  /** The action under way (for the stall report). */
+  doing = 'starting';
+
+  constructor(
+    readonly client: ConvergenceClient,
+    /** The action stream: the same seed gives the same sequence of choices. */
+    private readonly rng: Rng,
+    /** Choices within retries, whose number depends on timing: kept out of the action stream. */
+    private readonly side: Rng,
+    private readonly rec: Recorder,
+  ) {}
+
+  private get rooms(): string[] {
+    return [...this.client.views.keys()];
+  }
+
+  /** One random action. */
+  async step(): Promise<Action> {
+    const action = this.rng.weighted(ACTIONS);
+    this.rec.count(`action ${action}`);
+    this.doing = action;
+    await this[action]();
+    this.doing = 'idle';
+    return action;
+  }
+
+  /** Tries `attempt` again after every Transient outcome, for up to `ms`. */
+  private async retry<T>(what: string, attempt: (n: number) => Promise<T>, ms = 45_000) {
+    const deadline = Date.now() + ms;
+    for (let n = 0; ; n += 1) {
+      try {
+        return await attempt(n);
+      } catch (err) {
+        if (!(err instanceof Transient)) throw err;
+        if (n > 0) this.rec.count('retries');
+        if (Date.now() > deadline) {
+          this.rec.fail(
+            `${this.client.name}: ${what} still failing after ${ms} ms: ${err.message}`,
+          );
+          return undefined;
+        }
+        this.client.ensureConnected();
+        await sleep(Math.min(100 * 2 ** n, 800));
+      }
+    }
+  }
+
+  private async send(): Promise<void> {
+    const room = this.rng.pick(this.rooms);
+    this.sent += 1;
+    const spec: SendSpec = {
+      clientId: `${this.client.name}-${this.sent}-${this.rng.token()}`,
+      room,
+      content: `${this.client.name} says ${this.sent} ${this.rng.token(10)}`,
+    };
+    const own = [...this.mine].filter(([, r]) => r === room);
+    if (own.length > 0 && this.rng.chance(0.15)) spec.replyTo = this.rng.pick(own)[0];
+    await this.deliver(spec, this.rng.chance(0.5));
+    // A client that did not see the answer in time sends the same clientId again.
+    if (this.acked.has(spec.clientId) && this.rng.chance(0.2))
+      await this.deliver(spec, this.rng.chance(0.5));
+  }
+
+  /** The same clientId again later (after reconnects): the same message, never a second one. */
+  private async resend(): Promise<void> {
+    const done = [...this.acked.values()].filter((s) => s.replyTo === undefined);
+    if (done.length > 0) await this.deliver(this.rng.pick(done), this.rng.chance(0.5));
+  }
+
+  /** One send, retried with the same clientId until acknowledged. */
+  private async deliver(spec: SendSpec, overSocket: boolean): Promise<void> {
+    const prior = this.acked.get(spec.clientId);
+    const body = { room: spec.room, content: spec.content, clientId: spec.clientId };
+    const payload = spec.replyTo ? { ...body, replyTo: spec.replyTo } : body;
+    const where = `${this.client.name}: send ${spec.clientId}${prior ? ' (again)' : ''}`;
+    const message = await this.retry(where, async (n) => {
+      if (overSocket && (n === 0 || this.side.chance(0.5)) && this.client.connected) {
+        const ack = await this.client.emit<WireMessage>('send-message', payload);
+        if (!ack.success) return void this.rec.fail(`${where}: ${JSON.stringify(ack.error)}`);
+        return ack.data;
+      }
+      const res = await this.client.rest<WireMessage>('POST', '/api/messages', payload);
+      if (res.status !== 201 && res.status !== 200)
+        return void this.rec.fail(`${where}: ${res.status} ${res.code}`);
+      if (prior && res.status !== 200) this.rec.fail(`${where}: ${res.status}, expected 200`);
+      return res.data;
+    });
+    if (!message) return;
+    if (prior && prior.id !== message.id)
+      return this.rec.fail(`${where}: message ${message.id}, first acked as ${prior.id}`);
+    if (!prior) {
+      this.acked.set(spec.clientId, { ...spec, userId: this.client.user.id, id: message.id });
+      this.mine.set(message.id, spec.room);
+    }
+    if (typeof message.rev === 'number') this.client.views.get(spec.room)?.applyMessage(message);
+  }
+
+  private async edit(): Promise<void> {
+    if (this.mine.size === 0) return this.send();
+    const [id, room] = this.rng.pick([...this.mine]);
+    const content = `edited ${this.rng.token(10)}`;
+    const res = await this.retry(`${this.client.name}: edit ${id}`, () =>
+      this.client.rest<WireMessage>('PUT', `/api/messages/${id}`, { content }),
+    );
+    if (!res) return;
+    if (res.status !== 200) return this.rec.fail(`${this.client.name}: edit ${id}: ${res.status}`);
+    if (typeof res.data?.rev === 'number') this.client.views.get(room)?.applyMessage(res.data);
+  }
+
+  private async delete(): Promise<void> {
+    if (this.mine.size === 0) return this.send();
+    const [id] = this.rng.pick([...this.mine]);
+    let retried = false;
+    const res = await this.retry(`${this.client.name}: delete ${id}`, (n) => {
+      retried = n > 0;
+      return this.client.rest('DELETE', `/api/messages/${id}`);
+    });
+    if (!res) return;
+    // A retry after a lost answer may find the message already gone.
+    if (res.status !== 200 && !(retried && res.status === 404))
+      return this.rec.fail(`${this.client.name}: delete ${id}: ${res.status} ${res.code}`);
+    this.mine.delete(id);
+  }
+
+  /** A message of one of my rooms that I see, or none. */
+  private someVisible(): string | undefined {
+    const room = this.rng.pick(this.rooms);
+    const ids = this.client.views.get(room)!.visibleIds();
+    return ids.length > 0 ? this.rng.pick(ids) : undefined;
+  }
+
+  private async react(): Promise<void> {
+    const id = this.someVisible();
+    if (!id) return;
+    const emoji = this.rng.pick(EMOJIS);
+    const res = await this.retry(`${this.client.name}: react ${id}`, () =>
+      this.client.rest('POST', `/api/messages/${id}/react`, { emoji }),
+    );
+    // 404: its sender deleted it meanwhile.
+    if (res && res.status !== 200 && res.status !== 404)
+      this.rec.fail(`${this.client.name}: react ${id}: ${res.status} ${res.code}`);
+  }
+
+  private async read(): Promise<void> {
+    const id = this.someVisible();
+    if (!id) return;
+    const overSocket = this.rng.chance(0.5);
+    const code = await this.retry(`${this.client.name}: read ${id}`, async () => {
+      if (overSocket && this.client.connected) {
+        const ack = await this.client.emit('message-read', { messageId: id });
+        return ack.success ? 'OK' : ack.error?.code;
+      }
+      const res = await this.client.rest('POST', `/api/messages/${id}/read`);
+      return res.status === 200 ? 'OK' : res.code;
+    });
+    if (code !== undefined && code !== 'OK' && code !== 'NOT_FOUND')
+      this.rec.fail(`${this.client.name}: read ${id}: ${code}`);
+  }
+
+  /** Offline for a moment, then back on a random node (missing events meanwhile). */
+  private async reconnect(): Promise<void> {
+    this.client.drop();
+    await sleep(this.rng.int(20, 400));
+    await this.client.reconnect(this.rng.pick(this.client.urls));
+    if (this.rng.chance(0.5)) await this.resend();
+  }
+
+  private async switchNode(): Promise<void> {
+    const other = this.client.urls.find((u) => u !== this.client.url) ?? this.client.url;
+    this.client.drop();
+    await this.client.reconnect(other);
+  }
+}
