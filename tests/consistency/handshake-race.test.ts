@@ -73,7 +73,9 @@ describe('a membership change while a socket connects', () => {
     gate.close();
     const connecting = sockets.connect(t.url, member.accessToken);
     await gate.reached; // the rooms were read, with this room among them
-    const removal = await t.http.delete(`/api/rooms/${room.id}/members/${member.id}`).set(owner.auth);
+    const removal = await t.http
+      .delete(`/api/rooms/${room.id}/members/${member.id}`)
+      .set(owner.auth);
     expect(removal.status).toBe(200);
     gate.open();
     await connecting;

@@ -130,9 +130,7 @@ describe.skipIf(!privateRedisAvailable)(
         rooms: [{ room: room.id, rev: 0 }],
       });
       expect(sync.data?.[0]?.error?.code).toBe('NOT_FOUND');
-      const history = await nodeA.http
-        .get(`/api/messages?room=${room.id}&after=0`)
-        .set(owner.auth);
+      const history = await nodeA.http.get(`/api/messages?room=${room.id}&after=0`).set(owner.auth);
       expect(history.body.data.map((m: TestMessage) => m.content)).not.toContain('sneaky');
     });
 
@@ -161,4 +159,3 @@ describe.skipIf(!privateRedisAvailable)(
     });
   },
 );
-

@@ -364,9 +364,17 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     async sync(actor: Actor, requests: SyncRequest[]): Promise<SyncEntry[]> {
       let budget = SYNC_TOTAL;
       const entries: SyncEntry[] = [];
-      for (const request of requests) {
+      const seen = new Set<string>();
+      for (const [index, request] of requests.entries()) {
         try {
           const { room } = await requireMember(db, request.room, actor.userId);
+          // The schema refuses a room written twice; this, one named by its slug and by its id.
+          if (seen.has(room.id)) {
+            throw validationError('Invalid sync payload', [
+              { path: `rooms.${index}.room`, message: 'names a room twice' },
+            ]);
+          }
+          seen.add(room.id);
           const limit = Math.min(SYNC_PAGE, budget);
           const page =
             'rev' in request
@@ -380,7 +388,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
           entries.push({ room: request.room, ...page });
         } catch (err) {
           const appError = toAppError(err);
-          if (appError.status >= 500) throw err;
+          if (appError.status >= 500 || appError.code === 'VALIDATION_ERROR') throw err;
           entries.push({
             room: request.room,
             error: { code: appError.code, message: appError.message },
