@@ -24,6 +24,8 @@ RUN npm run build \
 
 # ---- runtime ------------------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# HOST=0.0.0.0: in a container the server must take connections from outside it (npm start outside
+# production listens on 127.0.0.1). DATA_DIR and UPLOAD_DIR are made 0700 by the server at start.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=5000 \
@@ -41,7 +43,7 @@ COPY --from=build /app/public ./public
 # The code stays root-owned (read-only to the app); the app writes only local uploads and, without
 # DATABASE_URL, the embedded PGlite database. A named volume mounted on either starts out with this
 # ownership.
-RUN mkdir -p uploads data && chown node:node uploads data
+RUN mkdir -p uploads data && chown node:node uploads data && chmod 700 uploads data
 USER node
 EXPOSE 5000
 # No curl in the slim image: Node's fetch. /health answers 503 while PostgreSQL does not.

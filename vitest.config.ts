@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Scans the logs of every in-process app of the run for secrets when the run ends.
+    globalSetup: ['tests/helpers/log-scan.global.ts'],
     projects: [
       {
         extends: true,

@@ -4,7 +4,8 @@ import type { Ack } from './types';
 
 /**
  * The Socket.io connection. The handshake reads the current access token each time, so a reconnect
- * after a refresh uses the new one; an UNAUTHORIZED refusal refreshes and tries again once.
+ * after a refresh uses the new one; an UNAUTHORIZED refusal refreshes and tries again once. After a
+ * refresh the open socket sends `reauth` with the new token, so it is not ended when the old expires.
  */
 let socket: Socket | null = null;
 
@@ -23,6 +24,12 @@ export function connectSocket(onSignedOut: () => void): Socket {
     if (await refreshTokens()) s.connect();
     else onSignedOut();
   });
+  // The server ends a socket when its token or session expires: refresh, then reconnect with the
+  // new token (`s.connect()` after a server disconnect), or sign out when the session is gone.
+  s.on('auth-expired', async () => {
+    if (await refreshTokens()) s.connect();
+    else onSignedOut();
+  });
   socket = s;
   return s;
 }
@@ -33,8 +40,9 @@ onTokenChange((token) => {
     socket.disconnect();
     socket = null;
   } else if (socket.connected) {
-    // Reconnect so the server holds a socket authenticated with the fresh token.
-    socket.disconnect().connect();
+    // The socket takes the fresh token and lives until it expires; if it cannot, it reconnects.
+    const s = socket;
+    emit('reauth', { token }).catch(() => s.disconnect().connect());
   }
 });
 

@@ -14,7 +14,7 @@ import { healthHandler } from './http/health.js';
 import { createLimiter, type RateLimitStoreFactory } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { demoClientRoutes } from './http/static-client.js';
-import type { Logger } from './logger.js';
+import { safeError, type Logger } from './logger.js';
 import { createMetrics, metricsHandler } from './observability/metrics.js';
 import { docsRoutes } from './openapi/docs.routes.js';
 import { startAuthCleanup } from './modules/auth/auth.cleanup.js';
@@ -36,12 +36,14 @@ import { createPresenceService } from './modules/users/presence.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { attachSocketServer } from './realtime/connections.js';
-import { createIo } from './realtime/io.js';
+import { clientAddress, createIo } from './realtime/io.js';
 import { createRedisPresence } from './realtime/presence-redis.js';
 import { createMemoryPresence } from './realtime/presence-store.js';
 import { connectRedis, type RedisConnections } from './realtime/redis.js';
 import { createRoomBus } from './realtime/room-bus.js';
 import { createSocketBroadcaster } from './realtime/socket-broadcaster.js';
+import { createRedisLimitStore } from './realtime/socket-limit-store.js';
+import { createSocketLimits } from './realtime/socket-limits.js';
 import { createMemoryTyping, createRedisTyping } from './realtime/typing-store.js';
 
 export interface AppDeps {
@@ -135,6 +137,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     users,
     presence,
     typing,
+    limits: createSocketLimits(
+      config,
+      log,
+      redis ? createRedisLimitStore(redis.cmd, redis.prefix, config.PRESENCE_TTL_MS) : undefined,
+    ),
+    clientIp: (req) => clientAddress(app, req),
   });
 
   app.disable('x-powered-by');
@@ -146,13 +154,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
       logger: log,
       genReqId: requestId,
       customProps: (req) => ({ userId: (req as express.Request).actor?.userId }),
+      // Serializers see the raw objects: pino-http's defaults would add every error property back.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
+        // The path only: query strings carry file-URL signatures and search terms.
+        req: (req: { id: string; method: string; url: string; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: (req.originalUrl ?? req.url).split('?')[0],
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: (err: unknown) => safeError(err),
       },
     }),
   );
@@ -167,7 +179,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   app.use(ctx.metrics.httpMiddleware);
   app.get('/health', healthHandler(database, config.NODE_ENV));
-  app.get('/metrics', metricsHandler(ctx.metrics, config.METRICS_TOKEN));
+  app.get(
+    '/metrics',
+    metricsHandler(ctx.metrics, config.METRICS_TOKEN, config.TRUST_PROXY !== false),
+  );
   app.use(demoClientRoutes({ publicUrl: config.publicUrl }));
   if (local) app.use('/files', localDownloadRoutes(local));
 
@@ -210,7 +225,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use('/api/v1/docs', docsRoutes());
   app.use('/api/v1', api);
   app.use(notFoundHandler);
-  app.use(errorHandler(log, config.NODE_ENV === 'development'));
+  // Stack traces in development only, and never behind a proxy (every caller would look local).
+  app.use(errorHandler(log, config.NODE_ENV === 'development' && config.TRUST_PROXY === false));
 
   async function close(): Promise<void> {
     const cleanupStopped = authCleanup.stop();

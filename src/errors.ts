@@ -57,6 +57,16 @@ const UNAVAILABLE_SYSCALL_CODES = new Set([
   'EHOSTUNREACH',
 ]);
 const UNAVAILABLE_PG_CLASSES = ['08', '53', '57P']; // connection, resources, operator intervention
+/** node-postgres and PGlite saying the database connection is gone. */
+const DATABASE_GONE =
+  /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i;
+/**
+ * ioredis saying Redis is gone: with the offline queue off (src/realtime/redis.ts) a command fails at
+ * once with "Stream isn't writeable", or with one of the others when the connection drops under it.
+ * Presence and typing read Redis: while it is down they answer 503, never 500.
+ */
+const REDIS_GONE =
+  /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Reached the max retries/i;
 
 /** The PostgreSQL (or socket) error code along the `cause` chain. */
 export function pgCode(err: unknown): string | undefined {
@@ -99,13 +109,17 @@ export function toAppError(err: unknown): AppError {
   if (code?.startsWith('22')) {
     return validationError('Invalid value');
   }
+  const messages = messagesOf(err);
+  if (REDIS_GONE.test(messages)) {
+    const e = serviceUnavailable();
+    e.cause = err;
+    return e;
+  }
   if (
     (code &&
       (UNAVAILABLE_SYSCALL_CODES.has(code) ||
         UNAVAILABLE_PG_CLASSES.some((c) => code.startsWith(c)))) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end|Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Reached the max retries/i.test(
-      messagesOf(err),
-    )
+    DATABASE_GONE.test(messages)
   ) {
     const e = serviceUnavailable('Database unavailable, please retry');
     e.cause = err;

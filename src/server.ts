@@ -19,10 +19,18 @@ function readConfig(): Config {
 }
 
 const startedAt = performance.now();
+// Everything this process creates (the embedded database, uploads, the generated secret) is the
+// server user's alone: directories 0700, files 0600.
+process.umask(0o077);
 const config = readConfig();
 const log = createLogger(config);
-if (config.usingDevJwtSecret)
-  log.warn('JWT_SECRET is not set: using the built-in development secret');
+if (config.jwtSecretFile)
+  log.warn(
+    { path: config.jwtSecretFile.path },
+    config.jwtSecretFile.created
+      ? 'JWT_SECRET is not set: generated a random secret and kept it in DATA_DIR'
+      : 'JWT_SECRET is not set: using the secret generated earlier in DATA_DIR',
+  );
 
 const database = await openDatabase({
   url: config.DATABASE_URL,
@@ -44,7 +52,12 @@ server.once('error', (err: NodeJS.ErrnoException) => {
 server.listen(config.PORT, config.HOST, () => {
   const { port } = server.address() as AddressInfo;
   log.info(
-    { port, database: database.driver, startupMs: Math.round(performance.now() - startedAt) },
+    {
+      host: config.HOST,
+      port,
+      database: database.driver,
+      startupMs: Math.round(performance.now() - startedAt),
+    },
     `chat backend listening on http://localhost:${port}`,
   );
 });

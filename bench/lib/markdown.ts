@@ -156,7 +156,16 @@ export function loginMd(l: LoginResult): string {
         errs(l.statusCodes),
       ],
     ],
-  )}\n\nEvent-loop responsiveness, measured indirectly (20 probes/s of each):\n\n${table(['phase', '/health p50 / p99 / max ms', '404 path p50 / p99 / max ms', 'probe errors'], phases)}`;
+  )}\n\nEvent-loop responsiveness, measured indirectly (20 probes/s of each):\n\n${table(['phase', '/health p50 / p99 / max ms', '404 path p50 / p99 / max ms', 'probe errors'], phases)}${failedLoginsMd(l)}`;
+}
+
+/** Before the burst: does a failed login take as long for an unknown user as for a wrong password? */
+function failedLoginsMd(l: LoginResult): string {
+  const f = l.failed;
+  return `\n\nFailed logins on the idle server, one at a time, ${f.pairs} of each alternating (an unknown user should cost a dummy Argon2 verification, so the ratio is near 1):\n\n${table(
+    ['unknown user ms', 'wrong password ms', 'ratio'],
+    [[f.unknownMs, f.wrongMs, f.ratio]],
+  )}`;
 }
 
 export function persistenceMd(p: PersistenceResult): string {

@@ -18,6 +18,52 @@ export interface LoginResult {
   latency: LatencySummary;
   serverCpuPct: number;
   lag: Record<string, ProbeResult>;
+  /** Sequential failed logins, alternating: an unknown user, and a known user's wrong password. */
+  failed: FailedLogins;
+}
+
+export interface FailedLogins {
+  pairs: number;
+  unknownMs: number;
+  wrongMs: number;
+  /** unknownMs / wrongMs: near 1 when an unknown user costs a (dummy) Argon2 verification too. */
+  ratio: number;
+}
+
+/**
+ * How long login takes to fail for an unknown user and for a wrong password, one after the other on
+ * an idle server (alternating, so drift hits both alike). The tests check that both answer the same
+ * 401 and run one Argon2 verification each; the time it takes is measured here.
+ */
+async function failedLogins(url: string, username: string, pairs: number): Promise<FailedLogins> {
+  const attempt = async (body: object) => {
+    const started = performance.now();
+    const res = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 401) throw new Error(`failed login answered ${res.status}`);
+    return performance.now() - started;
+  };
+  const unknown = { username: `nobody_${Date.now().toString(36)}`, password: 'wrong-password-1' };
+  const wrong = { username, password: 'wrong-password-1' };
+  await attempt(unknown);
+  await attempt(wrong);
+  let unknownMs = 0;
+  let wrongMs = 0;
+  for (let i = 0; i < pairs; i += 1) {
+    unknownMs += await attempt(unknown);
+    wrongMs += await attempt(wrong);
+  }
+  const round = (ms: number) => Math.round((ms / pairs) * 10) / 10;
+  return {
+    pairs,
+    unknownMs: round(unknownMs),
+    wrongMs: round(wrongMs),
+    ratio: Math.round((unknownMs / wrongMs) * 100) / 100,
+  };
 }
 
 /**
@@ -34,6 +80,11 @@ export async function loginScenario(
   try {
     const users = await registerUsers(server.url, 'l', loginUsers);
     const bodies = users.map((u) => JSON.stringify({ username: u.username, password: PASSWORD }));
+    const failed = await failedLogins(server.url, users[0]!.username, 20);
+    print(
+      `[login] failed logins: unknown user ${failed.unknownMs} ms, wrong password ` +
+        `${failed.wrongMs} ms (ratio ${failed.ratio}, over ${failed.pairs} pairs)`,
+    );
     await sleep(1000);
     const probe = startProbe(server.url, 20);
     probe.setPhase('before');
@@ -72,6 +123,7 @@ export async function loginScenario(
       latency: Histogram.from([report.hist]).summary(),
       serverCpuPct: usage.cpuPct,
       lag,
+      failed,
     };
     print(
       `[login] ${result.ok}/${result.sent} ok (${result.skipped} not sent: too many in flight), ` +

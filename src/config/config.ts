@@ -1,7 +1,7 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
-
-const DEV_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+import { loadOrCreateSecret } from './secret.js';
 
 const optionalString = z
   .string()
@@ -29,23 +29,60 @@ const duration = (def: string) =>
     })
     .transform((v) => parseDuration(v) as number);
 
-/** TRUST_PROXY takes off, true (trust all), a hop count, or a comma list of addresses/subnets. */
+/** Express's names for address ranges, usable in TRUST_PROXY's list. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a subnet (`10.0.0.0/8`, `fd00::/8`) or one of Express's range names. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: off, a hop count, or a comma list of proxy addresses/subnets. "Trust everything"
+ * (`true`, `*`) is refused: with it the left-most X-Forwarded-For entry, which the client writes,
+ * would be taken as the client's address, and rate limits would key on whatever the attacker sends.
+ */
 const trustProxy = z
   .string()
   .default('off')
-  .transform((v): boolean | number | string => {
+  .transform((v, ctx): false | number | string[] => {
     const s = v.trim().toLowerCase();
     if (s === '' || s === 'off' || s === 'false' || s === '0') return false;
-    if (s === 'true' || s === 'on') return true;
+    if (s === 'true' || s === 'on' || s === 'yes' || s === '*' || s === 'all') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "trusting every proxy lets clients choose their own address: give the number of proxy hops (1 behind one nginx) or the proxies' addresses",
+      });
+      return z.NEVER;
+    }
     if (/^\d+$/.test(s)) return Number(s);
-    return v.trim();
+    const list = s
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const bad = list.filter((e) => !isProxyAddress(e));
+    if (bad.length > 0 || list.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a hop count or a list of proxy addresses/subnets (${bad.join(', ') || 'empty'})`,
+      });
+      return z.NEVER;
+    }
+    return list;
   });
 
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: intFrom(5000).pipe(z.number().max(65535)),
-    HOST: z.string().default('0.0.0.0'),
+    /** Default: 127.0.0.1 outside production (a development server stays off the network), else 0.0.0.0. */
+    HOST: optionalString,
     /** Base URL clients reach this server at, for file and avatar URLs (default http://localhost:PORT). */
     PUBLIC_URL: optionalString.pipe(
       z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -91,11 +128,17 @@ const envSchema = z
     RATE_LIMIT_WINDOW_MS: intFrom(900_000, 1),
     RATE_LIMIT_MAX: intFrom(100, 1),
     AUTH_RATE_LIMIT_MAX: intFrom(5, 1),
+    /** `send-message` attempts per user (all their sockets, on every node) per window. */
     SOCKET_MESSAGE_LIMIT: intFrom(10, 1),
     SOCKET_MESSAGE_WINDOW_MS: intFrom(10_000, 1),
     /** Every other client → server event (typing, read, sync…) per socket per window. */
     SOCKET_EVENT_LIMIT: intFrom(60, 1),
     SOCKET_MAX_PAYLOAD_BYTES: intFrom(100_000, 1024),
+    /** Open sockets of one user, and from one client address, across all nodes. */
+    SOCKET_MAX_PER_USER: intFrom(20, 1),
+    SOCKET_MAX_PER_IP: intFrom(100, 1),
+    /** Socket.io handshakes per client address per minute, across all nodes. */
+    SOCKET_HANDSHAKE_LIMIT: intFrom(60, 1),
     PRESENCE_GRACE_MS: intFrom(3000, 0),
     /** How long a node holds a room's event waiting for an earlier revision that has not arrived. */
     ROOM_EVENT_GAP_MS: intFrom(500, 10),
@@ -149,10 +192,14 @@ const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, 'JWT_SECRET' | 'FRONTEND_URL' | 'PUBLIC_URL'> {
+export interface Config extends Omit<Env, 'JWT_SECRET' | 'FRONTEND_URL' | 'PUBLIC_URL' | 'HOST'> {
   JWT_SECRET: string;
-  /** True when JWT_SECRET was not set and the built-in development secret is in use. */
-  usingDevJwtSecret: boolean;
+  HOST: string;
+  /**
+   * Set when JWT_SECRET was not given (outside production): the file in DATA_DIR the secret was read
+   * from, and whether this start generated it.
+   */
+  jwtSecretFile?: { path: string; created: boolean };
   corsOrigins: string[];
   maxUploadBytes: number;
   publicUrl: string;
@@ -165,7 +212,27 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses and validates the environment once; throws ConfigError naming every bad variable. */
+/** JWT_SECRET, or outside production the secret generated at the first start and kept in DATA_DIR. */
+function jwtSecret(env: Env): Pick<Config, 'JWT_SECRET' | 'jwtSecretFile'> {
+  if (env.JWT_SECRET) return { JWT_SECRET: env.JWT_SECRET };
+  try {
+    const stored = loadOrCreateSecret(env.DATA_DIR);
+    return {
+      JWT_SECRET: stored.secret,
+      jwtSecretFile: { path: stored.path, created: stored.created },
+    };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError([
+      `JWT_SECRET: not set, and no secret can be kept in DATA_DIR (${env.DATA_DIR}): ${reason}`,
+    ]);
+  }
+}
+
+/**
+ * Parses and validates the environment once; throws ConfigError naming every bad variable. Without
+ * JWT_SECRET (refused in production) it reads, or on the first start generates, DATA_DIR/jwt-secret.
+ */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const result = envSchema.safeParse(source);
   if (!result.success) {
@@ -176,8 +243,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const env = result.data;
   return {
     ...env,
-    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
-    usingDevJwtSecret: !env.JWT_SECRET,
+    ...jwtSecret(env),
+    HOST: env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     corsOrigins: env.FRONTEND_URL.split(',')
       .map((o) => o.trim().replace(/\/$/, ''))
       .filter(Boolean),

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { sql, type SQL } from 'drizzle-orm';
+import { ensurePrivateDir, tightenTree } from '../private-files.js';
 import * as schema from './schema/index.js';
 
 const MIGRATION_LOCK_ID = 724_190_331;
@@ -127,9 +128,16 @@ async function connectPostgres(url: string, poolMax: number): Promise<Database> 
 async function connectPglite(dataDir: string | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  if (dataDir) ensurePrivateDir(dataDir);
   const client = new PGlite(dataDir);
   await client.waitReady;
+  // PGlite chmods the files it creates to 0666 whatever the umask: take group and other off them
+  // after it opens (a new database, or one left loose by an earlier version), after the migrations
+  // and after it closes. The 0700 directory already keeps them from other users in between.
+  const tighten = () => {
+    if (dataDir) tightenTree(dataDir);
+  };
+  tighten();
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
@@ -144,11 +152,14 @@ async function connectPglite(dataDir: string | undefined): Promise<Database> {
       }
     },
     async close() {
-      if (!client.closed) await client.close();
+      if (client.closed) return;
+      await client.close();
+      tighten();
     },
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsFolder() });
+      tighten();
     },
     onQuery() {
       // PGlite runs in-process: its query time is this process's CPU time, visible in the HTTP metrics.

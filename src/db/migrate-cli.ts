@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { loadDotEnv } from '../config/dotenv.js';
 import { openDatabase } from './client.js';
 
+// Like the server: the embedded database (and a generated secret) are the server user's alone.
+process.umask(0o077);
 loadDotEnv();
 let config;
 try {

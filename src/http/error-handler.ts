@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, errorBody, toAppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { safeError, type Logger } from '../logger.js';
+import { isLoopback } from './loopback.js';
 
 interface BodyParserError {
   type?: string;
@@ -38,20 +39,26 @@ function fromFrameworkError(err: unknown): AppError | null {
   }
 }
 
-/** The one place where anything thrown in a route becomes the SPEC.md error shape. */
+/**
+ * The one place where anything thrown in a route becomes the SPEC.md error shape, and where a failed
+ * request is logged: the error's code and PostgreSQL's fields, never the query or its parameters.
+ * With `exposeStack` (development, no proxy) a 5xx carries its stack, but only to a caller on this
+ * machine: a development server reachable from the network shows strangers nothing more.
+ */
 export function errorHandler(log: Logger, exposeStack: boolean): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appError = fromFrameworkError(err) ?? toAppError(err);
     if (appError.status >= 500) {
       (req.log ?? log).error(
-        { err: appError.cause ?? appError, code: appError.code },
+        { err: safeError(appError.cause ?? appError), code: appError.code },
         'request failed',
       );
     }
     if (appError.retryAfter !== undefined)
       res.setHeader('Retry-After', String(appError.retryAfter));
     if (res.headersSent) return;
-    res.status(appError.status).json(errorBody(appError, exposeStack && appError.status >= 500));
+    const withStack = exposeStack && appError.status >= 500 && isLoopback(req.socket.remoteAddress);
+    res.status(appError.status).json(errorBody(appError, withStack));
   };
 }
 

@@ -1,6 +1,8 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/client.js';
+import { isLoopback } from '../http/loopback.js';
 
 /** Client → server events we count by name; anything else is counted as `other` to bound cardinality. */
 const KNOWN_EVENTS = new Set([
@@ -98,15 +100,23 @@ export function createMetrics(database: Database, socketCount: () => number): Me
   };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
-/** GET /metrics: with METRICS_TOKEN a matching bearer token is required; without, loopback callers only. */
-export function metricsHandler(metrics: Metrics, token: string | undefined): RequestHandler {
+/**
+ * GET /metrics: with METRICS_TOKEN a matching bearer token is required. Without one, only a caller on
+ * this machine is answered, and only when no proxy is configured: behind a proxy every request comes
+ * from the proxy's address (often loopback), so the TCP peer says nothing about the client, and the
+ * client's address comes from X-Forwarded-For, which the client can write.
+ */
+export function metricsHandler(
+  metrics: Metrics,
+  token: string | undefined,
+  behindProxy: boolean,
+): RequestHandler {
+  const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
   return async (req, res) => {
-    const allowed = token
-      ? req.headers.authorization === `Bearer ${token}`
-      : // Behind a trusted proxy on the same host the socket is always loopback: judge the client instead.
-        LOOPBACK.has((req.app.get('trust proxy') ? req.ip : req.socket.remoteAddress) ?? '');
+    const given = Buffer.from(req.headers.authorization ?? '');
+    const allowed = expected
+      ? given.length === expected.length && timingSafeEqual(given, expected)
+      : !behindProxy && isLoopback(req.socket.remoteAddress);
     if (!allowed) {
       res.status(token ? 401 : 403).json({
         success: false,
@@ -114,7 +124,9 @@ export function metricsHandler(metrics: Metrics, token: string | undefined): Req
           ? { code: 'UNAUTHORIZED', message: 'A valid metrics token is required' }
           : {
               code: 'FORBIDDEN',
-              message: 'Metrics are served on loopback only; set METRICS_TOKEN',
+              message: behindProxy
+                ? 'Behind a proxy, metrics need METRICS_TOKEN'
+                : 'Metrics are served on loopback only; set METRICS_TOKEN',
             },
       });
       return;

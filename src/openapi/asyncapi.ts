@@ -12,9 +12,10 @@ const TARGET = 'draft-07';
 
 export const SOCKET_DESCRIPTION = `Socket.io (v4) on the same HTTP server as the REST API, default namespace \`/\`.
 
-- Connect with the access token as \`auth: { token }\` (an \`Authorization: Bearer\` header also works). A refused connection gets \`connect_error\` with \`data.code\` (\`UNAUTHORIZED\` or \`SERVICE_UNAVAILABLE\`).
+- Connect with the access token as \`auth: { token }\` (an \`Authorization: Bearer\` header also works). A refused connection gets \`connect_error\` with \`data.code\`: \`UNAUTHORIZED\`, \`SERVICE_UNAVAILABLE\`, or \`RATE_LIMITED\` (too many open sockets for the user or the address, \`SOCKET_MAX_PER_USER\` and \`SOCKET_MAX_PER_IP\`, or too many handshakes from the address, \`SOCKET_HANDSHAKE_LIMIT\` a minute; \`data.retryAfter\` in seconds when known).
+- A socket lives as long as its access token and its session. Send \`reauth\` with the fresh token after a refresh; otherwise, when the token expires, or when the session is revoked or expires, the server sends \`auth-expired\` \`{ reason }\` and disconnects the socket. From the moment the token has expired its events are refused with \`UNAUTHORIZED\`.
 - On connect, a socket is subscribed to all its user's rooms and receives \`online-users\`.
-- Every client → server event takes an acknowledgement callback, answered with \`{ success: true, data }\` or \`{ success: false, error: { code, message, details? } }\`, the same codes as REST (\`RATE_LIMITED\` when a socket sends too fast).
+- Every client → server event takes an acknowledgement callback, answered with \`{ success: true, data }\` or \`{ success: false, error: { code, message, details? } }\`, the same codes as REST (\`RATE_LIMITED\` when a user sends too fast: \`send-message\` is counted per user across all their sockets, other events per socket).
 - A change made over REST reaches sockets exactly as one made over a socket. A socket receives events only for rooms it may read.`;
 
 const CHANNEL = '#/channels/socket';

@@ -28,7 +28,7 @@ const systemRoutesDoc: RouteDoc[] = [
     summary: 'Prometheus metrics',
     description:
       'With METRICS_TOKEN set, `Authorization: Bearer <METRICS_TOKEN>` is required (401 otherwise); ' +
-      'without, only loopback callers are answered (403 otherwise).',
+      'without, only loopback callers are answered, and only when no TRUST_PROXY is set (403 otherwise).',
     tag: 'System',
     auth: false,
     success: {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { loginBody, logoutBody, refreshBody, registerBody } from '../modules/auth/auth.schemas.js';
+import {
+  changePasswordBody,
+  loginBody,
+  logoutBody,
+  refreshBody,
+  registerBody,
+} from '../modules/auth/auth.schemas.js';
 import {
   searchUsersQuery,
   statusBody,
@@ -11,6 +17,8 @@ import {
   AuthResult,
   dataEnvelope,
   LoggedOut,
+  LoggedOutEverywhere,
+  PasswordChanged,
   OwnUser,
   pageEnvelope,
   PublicUser,
@@ -80,6 +88,42 @@ export const authRoutesDoc: RouteDoc[] = [
     auth: true,
     body: logoutBody,
     success: { status: 200, schema: dataEnvelope(LoggedOut), description: 'Signed out' },
+    errors: [],
+  },
+  {
+    method: 'post',
+    path: '/auth/password',
+    operationId: 'changePassword',
+    summary: 'Change my password',
+    description:
+      'Needs the current password (403 when it is not right; rate limited like a login). Every ' +
+      'other session of mine is revoked and its sockets get `auth-expired` and are closed; this one ' +
+      'stays signed in.',
+    tag: 'Auth',
+    auth: true,
+    body: changePasswordBody,
+    success: {
+      status: 200,
+      schema: dataEnvelope(PasswordChanged),
+      description: 'Changed',
+    },
+    errors: [400, 403, 429],
+  },
+  {
+    method: 'post',
+    path: '/auth/logout-all',
+    operationId: 'logoutAll',
+    summary: 'Sign out everywhere',
+    description:
+      'Revokes every session of mine, this one included; their sockets get `auth-expired` and are ' +
+      'closed.',
+    tag: 'Auth',
+    auth: true,
+    success: {
+      status: 200,
+      schema: dataEnvelope(LoggedOutEverywhere),
+      description: 'Signed out everywhere',
+    },
     errors: [],
   },
 ];

@@ -22,7 +22,7 @@ import {
   MessageDeleted,
   MessageOrTombstone,
   pageEnvelope,
-  ReactionGroup,
+  ReactionList,
   ReadReceipt,
   SearchResult,
   UploadResult,
@@ -131,7 +131,7 @@ export const messagesRoutesDoc: RouteDoc[] = [
     body: reactBody,
     success: {
       status: 200,
-      schema: dataEnvelope(z.array(ReactionGroup)),
+      schema: dataEnvelope(ReactionList),
       description: "The message's reactions",
     },
     errors: [403, 404, 409],

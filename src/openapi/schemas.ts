@@ -204,6 +204,8 @@ export const ReadReceipt = named(
   }),
 );
 
+export const ReactionList = named('ReactionList', z.array(ReactionGroup), "A message's reactions");
+
 export const ReactionsResult = named(
   'MessageReactions',
   z.strictObject({
@@ -243,6 +245,14 @@ export const MemberRemoved = named(
   z.strictObject({ room: id, userId: id, removed: z.literal(true) }),
 );
 export const LoggedOut = named('LoggedOut', z.strictObject({ loggedOut: z.literal(true) }));
+export const PasswordChanged = named(
+  'PasswordChanged',
+  z.strictObject({ changed: z.literal(true), sessionsRevoked: z.number().int().min(0) }),
+);
+export const LoggedOutEverywhere = named(
+  'LoggedOutEverywhere',
+  z.strictObject({ loggedOut: z.literal(true), sessionsRevoked: z.number().int().min(0) }),
+);
 
 export const Page = named(
   'Page',
@@ -301,7 +311,10 @@ const envelopes = new Map<string, z.ZodType>();
 
 /** `{ success: true, data }`, registered as `<Id>Response`. */
 export function dataEnvelope(schema: z.ZodType) {
-  const name = `${componentId(schema) ?? 'Unnamed'}Response`;
+  const id = componentId(schema);
+  // Envelopes are cached by their schema's component id: an unnamed schema would share one.
+  if (!id) throw new Error('dataEnvelope needs a named schema (named(...))');
+  const name = `${id}Response`;
   const cached = envelopes.get(name);
   if (cached) return cached;
   const envelope = named(name, z.strictObject({ success: z.literal(true), data: schema }));

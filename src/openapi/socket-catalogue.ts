@@ -4,6 +4,7 @@ import {
   sendMessageBody,
   syncPayload,
 } from '../modules/messages/messages.schemas.js';
+import { reauthPayload } from '../modules/auth/auth.socket.js';
 import { roomPayload } from '../modules/rooms/rooms.socket.js';
 import { statusBody } from '../modules/users/users.schemas.js';
 import {
@@ -76,6 +77,20 @@ export const RoomUpdated = named(
   z.strictObject({ room: z.string(), name: z.string(), description: z.string().nullable() }),
 );
 export const OnlineUsers = named('OnlineUsers', z.array(OnlineUser));
+export const ReauthResult = named(
+  'ReauthResult',
+  z.strictObject({
+    expiresAt: z.iso
+      .datetime()
+      .describe('ISO 8601, UTC: when the socket ends now, unless another reauth moves it'),
+  }),
+);
+export const AuthExpired = named(
+  'AuthExpired',
+  z.strictObject({
+    reason: z.enum(['token-expired', 'session-expired', 'session-revoked']),
+  }),
+);
 export const SyncEntry = named(
   'SyncEntry',
   z.union([
@@ -143,7 +158,7 @@ export const clientEvents: ClientEventDoc[] = [
   {
     name: 'send-message',
     summary:
-      'Send a message, with the same rules as POST /messages (a known clientId returns the first message). At most SOCKET_MESSAGE_LIMIT a socket per 10 s.',
+      'Send a message, with the same rules as POST /messages (a known clientId returns the first message). At most SOCKET_MESSAGE_LIMIT per user per 10 s, across all their sockets.',
     payload: sendMessageBody,
     ack: Message,
   },
@@ -179,6 +194,13 @@ export const clientEvents: ClientEventDoc[] = [
       'Catch up after a reconnect: per room (at most 100, each once), `{ room, after }` for the messages with seq greater than `after`, oldest first, or `{ room, rev }` for every message changed after revision `rev` (new, edited, reacted, deleted as tombstones), in rev order.',
     payload: syncPayload,
     ack: SyncResult,
+  },
+  {
+    name: 'reauth',
+    summary:
+      "A fresh access token of the same user and session for this socket (after a refresh): the socket lives until it expires instead. Another user's or session's token is refused UNAUTHORIZED and the socket keeps its old expiry.",
+    payload: reauthPayload,
+    ack: ReauthResult,
   },
 ];
 
@@ -283,5 +305,12 @@ export const serverEvents: ServerEventDoc[] = [
     summary: 'A room was deleted; its events stop.',
     audience: ROOM,
     payload: RoomRef,
+  },
+  {
+    name: 'auth-expired',
+    summary:
+      'The socket is being disconnected: its access token expired without a `reauth`, or its session was revoked (logout, refresh token reuse) or expired. Reconnect with a fresh token.',
+    audience: 'The sockets of that token or session',
+    payload: AuthExpired,
   },
 ];

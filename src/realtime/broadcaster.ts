@@ -20,6 +20,9 @@ export interface Broadcaster {
   unsubscribeUser(userId: string, roomId: string): void;
   /** Closes every socket of a room's subscribers (room deleted). */
   closeRoom(roomId: string): void;
-  /** Disconnects every socket opened with this session (logout, reuse detection). */
+  /**
+   * Sends `auth-expired { reason: 'session-revoked' }` to every socket opened with this session, on
+   * every node, and disconnects them (logout, reuse detection).
+   */
   disconnectSession(sessionId: string): void;
 }

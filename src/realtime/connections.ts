@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
 import type { AppContext } from '../context.js';
+import { registerAuthEvents } from '../modules/auth/auth.socket.js';
 import type { AuthService } from '../modules/auth/auth.service.js';
 import { registerMessageEvents } from '../modules/messages/messages.socket.js';
 import type { MessagesService } from '../modules/messages/messages.service.js';
@@ -11,15 +13,19 @@ import type { PresenceService } from '../modules/users/presence.service.js';
 import { registerUserEvents } from '../modules/users/users.socket.js';
 import type { UsersService } from '../modules/users/users.service.js';
 import { roomChannel, sessionChannel, userChannel } from './channels.js';
-import { handshakeAuth } from './io.js';
+import { handshakeAuth, handshakeRefusal } from './io.js';
 import type { RoomBus } from './room-bus.js';
 import { SocketRateLimiter, type ChatSocket } from './socket-events.js';
+import { expireAtDeadline, expireSocket } from './socket-expiry.js';
+import type { SocketLimits, SocketSlot } from './socket-limits.js';
 
 /** What the handshake leaves for the connection handler: the rooms read, and changes seen since. */
 interface PendingSubscriptions {
   roomIds?: string[];
   changes?: [string, boolean][];
   unwatch?: () => void;
+  /** The socket's place under the open-socket caps, freed when it closes. */
+  slot?: SocketSlot;
 }
 
 export interface SocketServices {
@@ -29,6 +35,9 @@ export interface SocketServices {
   users: UsersService;
   presence: PresenceService;
   typing: TypingService;
+  limits: SocketLimits;
+  /** The client address of a handshake request, as the REST limits see it. */
+  clientIp: (req: IncomingMessage) => string;
 }
 
 /**
@@ -42,17 +51,34 @@ export function attachSocketServer(
   services: SocketServices,
 ): () => void {
   const { config, log, db } = ctx;
-  const { presence, typing } = services;
-  const authenticate = handshakeAuth(services.auth.authenticate);
+  const { presence, typing, limits } = services;
+  const authenticate = handshakeAuth(services.auth.verify);
 
   /**
+   * Limits first: handshakes per address (before the token is even checked), then the open-socket
+   * caps per user and per address, whose slot is held from here until the connection closes.
+   *
    * Subscriptions: the socket's membership changes are watched BEFORE its rooms are read from the
    * database, and replayed after it joins them, so a change committed while the rooms were being read
    * (which the read may or may not include) is applied in the end either way.
    */
   io.use(async (socket, next) => {
+    const ip = limits.addressKey(services.clientIp(socket.request) || socket.handshake.address);
+    try {
+      await limits.handshake(ip);
+    } catch (err) {
+      return next(handshakeRefusal(err));
+    }
     await authenticate(socket, async (err) => {
       if (err) return next(err);
+      const slot = { socketId: socket.id, userId: socket.data.actor.userId, ip };
+      try {
+        await limits.open(slot);
+      } catch (error) {
+        return next(handshakeRefusal(error));
+      }
+      // Also when the client went away before the handshake completed (no `disconnect` then).
+      socket.conn.once('close', () => limits.close(slot));
       const changes: [string, boolean][] = [];
       const unwatch = bus.watchUser(socket.data.actor.userId, (roomId, joined) =>
         changes.push([roomId, joined]),
@@ -62,9 +88,11 @@ export function attachSocketServer(
         data.roomIds = await roomsRepo.listRoomIdsOfUser(db, socket.data.actor.userId);
         data.changes = changes;
         data.unwatch = unwatch;
+        data.slot = slot;
         next();
       } catch {
         unwatch();
+        limits.close(slot);
         next(
           Object.assign(new Error('Service unavailable, retry shortly'), {
             data: { code: 'SERVICE_UNAVAILABLE' },
@@ -74,13 +102,35 @@ export function attachSocketServer(
     });
   });
 
+  /** The open-socket slots of this node's sockets, refreshed on every heartbeat. */
+  const slots = new Map<string, SocketSlot>();
+
+  /** This node's sockets. */
+  const localSockets = () => [...io.of('/').sockets.values()] as unknown as ChatSocket[];
+
+  /**
+   * A session revoked while this node's Redis subscriber was cut off (its `disconnectSession` never
+   * arrived), or revoked in the database directly, or expired: the sockets of every such session on
+   * this node are ended, after one query for all of them.
+   */
+  async function recheckSessions(): Promise<void> {
+    const sockets = localSockets();
+    const dead = await services.auth.deadSessions([
+      ...new Set(sockets.map((s) => s.data.actor.sessionId)),
+    ]);
+    for (const socket of sockets) {
+      const reason = dead.get(socket.data.actor.sessionId);
+      if (reason) expireSocket(socket, reason);
+    }
+  }
+
   /**
    * After this node's Redis subscriber was cut off, subscription changes made on other nodes may have
    * been lost: every local socket's rooms are re-read from the database and its subscriptions made to
    * match (changes arriving meanwhile are replayed after).
    */
   async function recheckSubscriptions(): Promise<void> {
-    const sockets = [...io.of('/').sockets.values()] as unknown as ChatSocket[];
+    const sockets = localSockets();
     const changes: [string, string, boolean][] = [];
     const unwatch = bus.watchAll((userId, roomId, joined) =>
       changes.push([userId, roomId, joined]),
@@ -111,6 +161,9 @@ export function attachSocketServer(
       log.warn({ err }, 're-checking subscriptions failed'),
     );
   });
+  bus.onReconnect(() => {
+    recheckSessions().catch((err: unknown) => log.warn({ err }, 're-checking sessions failed'));
+  });
 
   io.on('connection', (raw) => {
     const socket = raw as unknown as ChatSocket;
@@ -118,10 +171,12 @@ export function attachSocketServer(
     const pending = socket.data as PendingSubscriptions;
     const roomIds = pending.roomIds ?? [];
     const changes = pending.changes ?? [];
+    const slot = pending.slot;
     pending.unwatch?.();
     delete pending.roomIds;
     delete pending.changes;
     delete pending.unwatch;
+    delete pending.slot;
     // The handshake request is no longer needed; dropping it saves memory per idle socket.
     (socket.conn as unknown as { request: unknown }).request = null;
     socket.handshake.headers = {};
@@ -137,10 +192,8 @@ export function attachSocketServer(
       else socket.leave(roomChannel(roomId));
     }
 
-    const messageLimiter = new SocketRateLimiter(
-      config.SOCKET_MESSAGE_LIMIT,
-      config.SOCKET_MESSAGE_WINDOW_MS,
-    );
+    // send-message is counted per user, across their sockets and nodes; other events per socket.
+    const messageLimiter = { take: () => limits.takeMessage(actor.userId) };
     const eventLimiter = new SocketRateLimiter(
       config.SOCKET_EVENT_LIMIT,
       config.SOCKET_MESSAGE_WINDOW_MS,
@@ -153,13 +206,22 @@ export function attachSocketServer(
     });
     registerRoomEvents(socket, { rooms: services.rooms, typing, log, eventLimiter });
     registerUserEvents(socket, { users: services.users, log, eventLimiter });
+    let rearm = () => {};
+    registerAuthEvents(socket, { auth: services.auth, log, eventLimiter, onReauth: () => rearm() });
 
+    if (slot) slots.set(socket.id, slot);
     socket.on('disconnect', () => {
+      if (slot) limits.close(slot);
+      slots.delete(socket.id);
       presence
         .socketDisconnected(actor, socket.id)
         .catch((err: unknown) => log.warn({ err }, 'presence disconnect failed'));
       typing.stopAll(socket.id).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
     });
+    // The token and the session decide how long the socket lives (armed once `disconnect` is
+    // handled, as it may end the socket at once); `reauth` moves the deadline.
+    rearm = expireAtDeadline(socket);
+    if (!socket.connected) return;
 
     void (async () => {
       try {
@@ -171,9 +233,13 @@ export function attachSocketServer(
     })();
   });
 
-  // Heartbeat: keep this node's sockets alive in the shared presence, and announce users of dead nodes.
+  // Heartbeat: keep this node's sockets alive in the shared presence and counted by the socket
+  // limits, and announce users of dead nodes.
   const interval = setInterval(
     () => {
+      limits
+        .heartbeat([...slots.values()])
+        .catch((err: unknown) => log.warn({ err }, 'socket limits heartbeat failed'));
       const sockets = [...io.of('/').sockets.values()].map((s) => ({
         userId: (s.data as { actor: { userId: string } }).actor.userId,
         socketId: s.id,

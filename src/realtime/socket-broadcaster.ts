@@ -2,6 +2,7 @@ import type { Server } from 'socket.io';
 import type { Broadcaster } from './broadcaster.js';
 import { roomChannel, sessionChannel, userChannel } from './channels.js';
 import type { RoomBus } from './room-bus.js';
+import { AUTH_EXPIRED } from './socket-expiry.js';
 
 export { roomChannel, sessionChannel, userChannel };
 
@@ -39,7 +40,12 @@ export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
       io.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
     },
     disconnectSession(sessionId) {
+      // Each socket hears why before it goes: this node's at once, then every node's (one Redis
+      // channel carries both messages, in this order). This node's are gone by the second emit.
+      const expired = { reason: 'session-revoked' };
+      io.local.in(sessionChannel(sessionId)).emit(AUTH_EXPIRED, expired);
       io.local.in(sessionChannel(sessionId)).disconnectSockets(true);
+      io.in(sessionChannel(sessionId)).emit(AUTH_EXPIRED, expired);
       io.in(sessionChannel(sessionId)).disconnectSockets(true);
     },
   };

@@ -1,12 +1,29 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Actor } from '../context.js';
-import { AppError, toAppError, validationError } from '../errors.js';
+import { AppError, toAppError, unauthorized, validationError } from '../errors.js';
 import { zodDetails } from '../http/validate.js';
-import type { Logger } from '../logger.js';
+import { safeError, type Logger } from '../logger.js';
 
 export interface SocketData {
   actor: Actor;
+  /** When the socket's access token expires (ms since the epoch); `reauth` moves it. */
+  tokenExpiresAt: number;
+  /** When the socket's session expires (ms since the epoch). */
+  sessionExpiresAt: number;
+}
+
+/** Why a socket was ended: the `reason` of `auth-expired`. */
+export type ExpiryReason = 'token-expired' | 'session-expired' | 'session-revoked';
+
+/** When the socket must end, and why: the earlier of its token's and its session's expiry. */
+export function socketDeadline(data: Pick<SocketData, 'tokenExpiresAt' | 'sessionExpiresAt'>): {
+  at: number;
+  reason: ExpiryReason;
+} {
+  return data.sessionExpiresAt < data.tokenExpiresAt
+    ? { at: data.sessionExpiresAt, reason: 'session-expired' }
+    : { at: data.tokenExpiresAt, reason: 'token-expired' };
 }
 
 /** Socket.io's own default event map: event names are free-form, payloads checked by our schemas. */
@@ -26,7 +43,10 @@ export type Ack =
 export function errorAck(err: unknown, log: Logger): Ack {
   const appError = toAppError(err);
   if (appError.status >= 500)
-    log.error({ err: appError.cause ?? appError, code: appError.code }, 'socket event failed');
+    log.error(
+      { err: safeError(appError.cause ?? appError), code: appError.code },
+      'socket event failed',
+    );
   const error: Extract<Ack, { success: false }>['error'] = {
     code: appError.code,
     message: appError.message,
@@ -35,8 +55,13 @@ export function errorAck(err: unknown, log: Logger): Ack {
   return { success: false, error };
 }
 
+/** A rate limit checked before an event's handler; throws RATE_LIMITED when used up. */
+export interface EventLimiter {
+  take(): void | Promise<void>;
+}
+
 /** Counts events per socket in fixed windows; cheap enough to run on every event. */
-export class SocketRateLimiter {
+export class SocketRateLimiter implements EventLimiter {
   private windowStart = 0;
   private count = 0;
   constructor(
@@ -65,8 +90,10 @@ export class SocketRateLimiter {
 }
 
 /**
- * Registers a client → server event: payload validated with its schema, the handler's result (or error)
- * sent back through the acknowledgement callback as `{ success, data | error }`.
+ * Registers a client → server event: refused once the socket's token or session has expired (the
+ * timer that ends the socket may not have fired yet), payload validated with its schema, the
+ * handler's result (or error) sent back through the acknowledgement callback as
+ * `{ success, data | error }`.
  */
 export function onEvent<S extends z.ZodType>(
   socket: ChatSocket,
@@ -74,7 +101,7 @@ export function onEvent<S extends z.ZodType>(
   event: string,
   schema: S,
   handler: (input: z.output<S>) => Promise<unknown>,
-  limiters: SocketRateLimiter[] = [],
+  limiters: EventLimiter[] = [],
 ): void {
   socket.on(event, async (...args: unknown[]) => {
     const last = args.at(-1);
@@ -82,7 +109,12 @@ export function onEvent<S extends z.ZodType>(
     const payload = args.length > (ack ? 1 : 0) ? args[0] : undefined;
     let reply: Ack;
     try {
-      for (const limiter of limiters) limiter.take();
+      const deadline = socketDeadline(socket.data);
+      if (Date.now() >= deadline.at)
+        throw unauthorized(
+          deadline.reason === 'token-expired' ? 'Access token expired' : 'Session expired',
+        );
+      for (const limiter of limiters) await limiter.take();
       const parsed = schema.safeParse(payload);
       if (!parsed.success)
         throw validationError(`Invalid ${event} payload`, zodDetails(parsed.error));

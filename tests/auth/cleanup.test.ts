@@ -6,7 +6,7 @@ import { cleanupAuth } from '../../src/modules/auth/auth.cleanup.js';
 import { CLEANUP_LOCK_ID } from '../../src/modules/auth/auth.repo.js';
 import { hashRefreshToken } from '../../src/modules/auth/tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { testDbKind } from '../helpers/db.js';
+import { onlyIn, skipUnless } from '../helpers/skips.js';
 import { sleep } from '../helpers/sockets.js';
 import {
   bearer,
@@ -158,8 +158,9 @@ describe('auth clean-up', () => {
   });
 
   // PGlite has one connection, so no second client can hold the lock there.
-  it.skipIf(testDbKind !== 'pg')(
-    'a node that finds the lock held by another skips the run and deletes nothing',
+  const pgOnly = skipUnless(onlyIn('pg'));
+  it.skipIf(pgOnly.skip)(
+    pgOnly.title('a node that finds the lock held by another skips the run and deletes nothing'),
     async () => {
       const expired = await login(t, alice);
       await expireSession(sessionOf(expired));

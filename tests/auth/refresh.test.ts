@@ -101,6 +101,31 @@ describe('POST /api/auth/refresh', () => {
     });
   });
 
+  describe('two refreshes with the same token at once', () => {
+    // The rotation is one conditional UPDATE, so exactly one of them wins. The loser presents a
+    // token that is rotated by then: that is reuse, and SPEC.md revokes the session for it (a
+    // client that raced itself signs in again; a thief racing the owner gets nothing that lasts).
+    it('one gets a new pair, the other 401, and the session (with the new pair) is revoked', async () => {
+      const session = await login(t, alice);
+      const other = await login(t, alice);
+      const answers = await Promise.all([
+        refresh(session.refreshToken),
+        refresh(session.refreshToken),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+      const winner = answers.find((r) => r.status === 200)!;
+      const loser = answers.find((r) => r.status === 401)!;
+      expectError(loser, 401, 'UNAUTHORIZED');
+      expect(winner.body.data.refreshToken).not.toBe(session.refreshToken);
+
+      expectError(await me(winner.body.data.accessToken), 401, 'UNAUTHORIZED');
+      expectError(await refresh(winner.body.data.refreshToken), 401, 'UNAUTHORIZED');
+      expectError(await me(session.accessToken), 401, 'UNAUTHORIZED');
+      // Only that session: the user's other one goes on.
+      expect((await me(other.accessToken)).status).toBe(200);
+    });
+  });
+
   it('a garbage refresh token gets 401 UNAUTHORIZED', async () => {
     expectError(await refresh('definitely-not-a-refresh-token'), 401, 'UNAUTHORIZED');
   });

@@ -3,6 +3,12 @@ import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 const SECRET_32 = 'abcdefghijklmnopqrstuvwxyz012345';
 
+/**
+ * loadConfig with a JWT_SECRET, so that parsing tests do not generate one in ./data (the secret file
+ * is tested in secret.test.ts).
+ */
+const load = (env: Record<string, string>) => loadConfig({ JWT_SECRET: SECRET_32, ...env });
+
 /** Runs loadConfig and returns the ConfigError it throws; fails the test when it does not throw. */
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -21,11 +27,12 @@ function expectNames(err: ConfigError, variable: string): void {
 }
 
 describe('loadConfig defaults', () => {
-  it('an empty environment gives the documented defaults', () => {
-    const config = loadConfig({});
+  it('an environment with nothing but a secret gives the documented defaults', () => {
+    const config = load({});
     expect(config).toMatchObject({
       PORT: 5000,
       NODE_ENV: 'development',
+      HOST: '127.0.0.1',
       DATA_DIR: './data',
       JWT_EXPIRES_IN: 15 * 60 * 1000,
       STORAGE_DRIVER: 'local',
@@ -45,24 +52,18 @@ describe('loadConfig defaults', () => {
     expect(config.REFRESH_TOKEN_EXPIRES_IN).toBeGreaterThan(config.JWT_EXPIRES_IN);
   });
 
-  it('without JWT_SECRET in development a built-in secret is used and flagged', () => {
-    const config = loadConfig({});
-    expect(config.usingDevJwtSecret).toBe(true);
-    expect(config.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
-  });
-
   it('reads values from the given source, not from process.env', () => {
-    const config = loadConfig({ PORT: '6123', RATE_LIMIT_MAX: '7', AUTH_RATE_LIMIT_MAX: '2' });
+    const config = load({ PORT: '6123', RATE_LIMIT_MAX: '7', AUTH_RATE_LIMIT_MAX: '2' });
     expect(config).toMatchObject({ PORT: 6123, RATE_LIMIT_MAX: 7, AUTH_RATE_LIMIT_MAX: 2 });
   });
 
   it('FRONTEND_URL is split on commas, trimmed, without trailing slashes', () => {
-    const config = loadConfig({ FRONTEND_URL: 'http://a.example/, https://b.example ,,' });
+    const config = load({ FRONTEND_URL: 'http://a.example/, https://b.example ,,' });
     expect(config.corsOrigins).toEqual(['http://a.example', 'https://b.example']);
   });
 
   it('MAX_UPLOAD_MB sets the byte limit', () => {
-    expect(loadConfig({ MAX_UPLOAD_MB: '2' }).maxUploadBytes).toBe(2 * 1024 * 1024);
+    expect(load({ MAX_UPLOAD_MB: '2' }).maxUploadBytes).toBe(2 * 1024 * 1024);
   });
 });
 
@@ -78,7 +79,7 @@ describe('PORT', () => {
   it('an empty PORT falls back to 5000 or is refused, never port 0', () => {
     let port: number | undefined;
     try {
-      port = loadConfig({ PORT: '' }).PORT;
+      port = load({ PORT: '' }).PORT;
     } catch (err) {
       expectNames(err as ConfigError, 'PORT');
       return;
@@ -87,7 +88,7 @@ describe('PORT', () => {
   });
 
   it('a valid port is read as a number', () => {
-    expect(loadConfig({ PORT: '8080' }).PORT).toBe(8080);
+    expect(load({ PORT: '8080' }).PORT).toBe(8080);
   });
 });
 
@@ -106,9 +107,9 @@ describe('JWT_SECRET in production', () => {
   });
 
   it('a 32-character secret is accepted and used', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET_32 });
+    const config = load({ NODE_ENV: 'production', JWT_SECRET: SECRET_32 });
     expect(config.JWT_SECRET).toBe(SECRET_32);
-    expect(config.usingDevJwtSecret).toBe(false);
+    expect(config.jwtSecretFile).toBeUndefined();
   });
 
   it('the error message does not print the secret itself', () => {
@@ -129,12 +130,12 @@ describe('DATABASE_URL', () => {
   it.each(['postgres://user:pw@localhost:5432/chat', 'postgresql://localhost/chat'])(
     "'%s' is accepted",
     (url) => {
-      expect(loadConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+      expect(load({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
     },
   );
 
   it('an empty value means the embedded database', () => {
-    expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+    expect(load({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
 });
 
@@ -146,7 +147,7 @@ describe('durations', () => {
     ['7d', 604_800_000],
     ['900', 900_000],
   ])("JWT_EXPIRES_IN '%s' is %d ms", (value, ms) => {
-    expect(loadConfig({ JWT_EXPIRES_IN: value }).JWT_EXPIRES_IN).toBe(ms);
+    expect(load({ JWT_EXPIRES_IN: value }).JWT_EXPIRES_IN).toBe(ms);
   });
 
   it.each(['soon', '15 minutes', '-5m', '0', '1.5h'])(
@@ -157,9 +158,7 @@ describe('durations', () => {
   );
 
   it('REFRESH_TOKEN_EXPIRES_IN is parsed the same way and refused by name', () => {
-    expect(loadConfig({ REFRESH_TOKEN_EXPIRES_IN: '7d' }).REFRESH_TOKEN_EXPIRES_IN).toBe(
-      604_800_000,
-    );
+    expect(load({ REFRESH_TOKEN_EXPIRES_IN: '7d' }).REFRESH_TOKEN_EXPIRES_IN).toBe(604_800_000);
     expectNames(configError({ REFRESH_TOKEN_EXPIRES_IN: 'forever' }), 'REFRESH_TOKEN_EXPIRES_IN');
   });
 });
@@ -189,10 +188,40 @@ describe('other variables', () => {
 
   it.each([
     ['off', false],
-    ['true', true],
+    ['', false],
+    ['1', 1],
     ['2', 2],
-    ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8, 127.0.0.1'],
-  ] as const)('TRUST_PROXY=%s reads as %s', (value, expected) => {
-    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+    ['10.0.0.0/8, 127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+    ['loopback, fd00::/8, ::1', ['loopback', 'fd00::/8', '::1']],
+  ] as const)("TRUST_PROXY='%s' reads as %s", (value, expected) => {
+    expect(load({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  // Trusting every proxy takes the left-most X-Forwarded-For entry, which the client writes.
+  it.each(['true', 'TRUE', 'on', '*', 'all'])(
+    "TRUST_PROXY='%s' (trust everything) is refused naming TRUST_PROXY",
+    (value) => {
+      expectNames(configError({ TRUST_PROXY: value }), 'TRUST_PROXY');
+    },
+  );
+
+  it.each(['nginx', '10.0.0.0/33', '300.1.1.1', '10.0.0.1, *', '-1'])(
+    "TRUST_PROXY='%s' is neither a hop count nor addresses and is refused naming it",
+    (value) => {
+      expectNames(configError({ TRUST_PROXY: value }), 'TRUST_PROXY');
+    },
+  );
+});
+
+describe('HOST', () => {
+  it('outside production the server listens on loopback unless HOST says otherwise', () => {
+    expect(load({}).HOST).toBe('127.0.0.1');
+    expect(load({ NODE_ENV: 'test', HOST: '' }).HOST).toBe('127.0.0.1');
+    expect(load({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+
+  it('in production it listens on every interface unless HOST says otherwise', () => {
+    expect(load({ NODE_ENV: 'production' }).HOST).toBe('0.0.0.0');
+    expect(load({ NODE_ENV: 'production', HOST: '127.0.0.1' }).HOST).toBe('127.0.0.1');
   });
 });

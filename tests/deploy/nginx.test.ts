@@ -1,8 +1,9 @@
 // deploy/nginx/chat.conf.template in front of two nodes sharing PostgreSQL and Redis, run with the
-// system's nginx: sticky polling, the WebSocket upgrade, cross-node delivery and the body size limit.
+// system's nginx: sticky polling, the WebSocket upgrade, cross-node delivery, the body size limit,
+// /metrics kept back, and rate limits keyed on the address nginx saw (TRUST_PROXY=1).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, testDbKind, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
 import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
 
 const NGINX = '/usr/sbin/nginx';
 const TEMPLATE = fileURLToPath(new URL('../../deploy/nginx/chat.conf.template', import.meta.url));
 const MB = 1024 * 1024;
+const METRICS_TOKEN = 'nginx-test-metrics-token';
+/** Failed logins per client address and window on the nodes (shared through Redis). */
+const LOGIN_LIMIT = 3;
 
 /** The template with the node addresses filled in and `listen 80` moved to a loopback port. */
 function renderTemplate(template: string, app1: string, app2: string, port: number): string {
@@ -148,6 +153,31 @@ function nextMessage(socket: Socket, content: string): Promise<{ content: string
   });
 }
 
+/** A failed login through nginx from a loopback source address, sending its own X-Forwarded-For. */
+function failedLoginFrom(address: string, forwardedFor: string): Promise<number> {
+  const body = JSON.stringify({ username: 'nobody_here', password: 'wrong password' });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${proxy}/api/auth/login`,
+      {
+        method: 'POST',
+        localAddress: address,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-forwarded-for': forwardedFor,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function upload(token: string, bytes: number): Promise<Response> {
   const form = new FormData();
   form.append('room', 'general');
@@ -159,7 +189,9 @@ async function upload(token: string, bytes: number): Promise<Response> {
   });
 }
 
-describe.skipIf(!existsSync(NGINX) || testDbKind !== 'pg')('nginx in front of two nodes', () => {
+const skip = skipUnless(requireOrSkip(existsSync(NGINX), 'nginx'), onlyIn('pg'));
+
+describe.skipIf(skip.skip)(skip.title('nginx in front of two nodes'), () => {
   let alice: Registered;
   let bob: Registered;
   let onA: Socket;
@@ -169,7 +201,13 @@ describe.skipIf(!existsSync(NGINX) || testDbKind !== 'pg')('nginx in front of tw
     shared = await createTestDatabase();
     const redis = redisEnv();
     prefix = redis.REDIS_PREFIX;
-    const env = { ...redis, TRUST_PROXY: '1', MAX_UPLOAD_MB: '10' };
+    const env = {
+      ...redis,
+      TRUST_PROXY: '1',
+      MAX_UPLOAD_MB: '10',
+      METRICS_TOKEN,
+      AUTH_RATE_LIMIT_MAX: String(LOGIN_LIMIT),
+    };
     nodes = [
       await startTestApp({ env, testDb: shared }),
       await startTestApp({ env, testDb: shared }),
@@ -218,10 +256,23 @@ describe.skipIf(!existsSync(NGINX) || testDbKind !== 'pg')('nginx in front of tw
       headers: { authorization: `Bearer ${alice.accessToken}` },
     });
     expect(general.status).toBe(200);
-    // Nodes answer /metrics to loopback callers, as nginx is here: the proxy keeps it to itself.
-    expect((await fetch(`${nodes[0]!.url}/metrics`)).status).toBe(200);
+    // Behind a proxy a node answers /metrics only with METRICS_TOKEN (loopback proves nothing when
+    // nginx is on loopback too), and the proxy keeps /metrics to itself, token or not.
+    const scrape = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+    expect((await fetch(`${nodes[0]!.url}/metrics`, scrape)).status).toBe(200);
+    expect((await fetch(`${nodes[0]!.url}/metrics`)).status).toBe(401);
     for (const path of ['/metrics', '/Metrics/'])
-      expect((await fetch(`${proxy}${path}`)).status).toBe(404);
+      expect((await fetch(`${proxy}${path}`, scrape)).status).toBe(404);
+  });
+
+  it('limits failed logins by the address nginx saw, whatever X-Forwarded-For the client sends', async () => {
+    // TRUST_PROXY=1: the node takes the right-most entry, the one nginx appended.
+    const attacker = '127.0.0.201';
+    for (let i = 1; i <= LOGIN_LIMIT; i += 1)
+      expect(await failedLoginFrom(attacker, `203.0.113.${i}`)).toBe(401);
+    for (const forged of ['203.0.113.99', '127.0.0.1', '198.51.100.1, 198.51.100.2'])
+      expect(await failedLoginFrom(attacker, forged)).toBe(429);
+    expect(await failedLoginFrom('127.0.0.202', '203.0.113.1')).toBe(401);
   });
 
   it('pins each client address to one node, across polling and the WebSocket upgrade', async () => {

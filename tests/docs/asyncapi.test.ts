@@ -10,7 +10,7 @@ import {
   serverEvents,
 } from '../../src/openapi/socket-catalogue.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createUser, uniqueRoomName, type TestUser } from '../helpers/factories.js';
+import { createUser, login, uniqueRoomName, type TestUser } from '../helpers/factories.js';
 import { connectRecorded, type RecordedSocket } from '../helpers/sockets.js';
 
 interface AsyncDoc {
@@ -148,6 +148,7 @@ describe('the AsyncAPI document', () => {
     })) as { messages?: { deleted?: boolean }[]; error?: unknown }[];
     expect(sync[0]!.messages?.some((m) => m.deleted)).toBe(true);
     expect(sync[1]!.error).toBeDefined();
+    await ack(sb, 'reauth', { token: bob.accessToken });
 
     await t.http.patch(`/api/rooms/${room}`).set(alice.auth).send({ name: 'Sockets renamed' });
     await sb.waitFor('room-updated');
@@ -179,9 +180,15 @@ describe('the AsyncAPI document', () => {
     sb.close();
     await sa.waitFor('user-offline', (p: { userId: string }) => p.userId === bob.id);
 
+    const session = await login(t, alice);
+    const sc = await connectRecorded(t.url, session.accessToken);
+    open.push(sc);
+    await t.http.post('/api/auth/logout').set(session.auth);
+    await sc.waitFor('auth-expired');
+
     const documented = new Map(serverEvents.map((e) => [e.name, e.payload]));
     const seen = new Set<string>();
-    for (const { event, payload } of [...sa.received, ...sb.received]) {
+    for (const { event, payload } of [...sa.received, ...sb.received, ...sc.received]) {
       const schema = documented.get(event);
       expect(schema, `undocumented server event ${event}`).toBeDefined();
       parses(schema!, payload, event);

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DOCS_CSP } from '../../src/openapi/docs.routes.js';
 import { fullPath, routeCatalogue, successStatusesOf } from '../../src/openapi/route-catalogue.js';
 import { componentId } from '../../src/openapi/schemas.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { middlewareAgainstAllowList } from '../helpers/app-layers.js';
 import { documentedRoutes, registeredRoutes } from './support.js';
 
 /**
@@ -68,6 +70,12 @@ describe('the OpenAPI document', () => {
     expect(documentedRoutes(doc)).toEqual(served);
   });
 
+  it('has no layer that is not a route, except the allow-listed middleware', () => {
+    // A layer that is not a route (an `app.use('/uploads', express.static(dir))`) would serve
+    // requests the walk above cannot see, so it could never be documented.
+    expect(middlewareAgainstAllowList(t.app)).toEqual({ unlisted: [], stale: [] });
+  });
+
   it('documents each route with the response schema the tests validate against', () => {
     type Content = Record<string, { schema: Record<string, unknown> }>;
     for (const route of routeCatalogue) {
@@ -76,11 +84,18 @@ describe('the OpenAPI document', () => {
         security: unknown[];
       };
       const label = `${route.method} ${fullPath(route)}`;
-      const id = componentId(route.success.schema);
-      for (const status of successStatusesOf(route)) {
-        const content = op.responses[status]!.content!;
-        const schema = content[route.success.contentType ?? 'application/json']!.schema;
-        if (id) expect(schema, label).toEqual({ $ref: `#/components/schemas/${id}` });
+      const answers = [
+        ...successStatusesOf(route).map((status) => [status, route.success] as const),
+        ...(route.alternatives ?? []).map((alt) => [alt.status, alt] as const),
+      ];
+      for (const [status, response] of answers) {
+        const content = op.responses[status]?.content;
+        const schema = content?.[response.contentType ?? 'application/json']?.schema;
+        // A named shape by reference; any other (say /metrics' text) inline, as zod writes it.
+        const id = componentId(response.schema);
+        const { $schema: _, ...inline } = z.toJSONSchema(response.schema, { io: 'output' });
+        const expected = id ? { $ref: `#/components/schemas/${id}` } : inline;
+        expect(schema, `${label} → ${status}`).toEqual(expected);
       }
       expect(op.security.length > 0, label).toBe(route.auth || route.operationId === 'metrics');
     }

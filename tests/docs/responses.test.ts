@@ -86,6 +86,23 @@ describe('documented responses', () => {
       body: { refreshToken: pair.refreshToken },
     });
     await api.fail('post', '/api/v1/auth/logout', { body: {} }, 401);
+
+    const changer = await createUser(t);
+    await api.fail(
+      'post',
+      '/api/v1/auth/password',
+      {
+        auth: changer.auth,
+        body: { currentPassword: 'wrong-one-1', newPassword: 'new-password-1' },
+      },
+      403,
+    );
+    await api.ok('post', '/api/v1/auth/password', {
+      auth: changer.auth,
+      body: { currentPassword: changer.password, newPassword: 'new-password-1' },
+    });
+    await api.ok('post', '/api/v1/auth/logout-all', { auth: changer.auth });
+    await api.fail('post', '/api/v1/auth/logout-all', {}, 401);
   });
 
   it('users', async () => {

@@ -11,14 +11,9 @@ import {
 } from '../../src/openapi/route-catalogue.js';
 import { ErrorBody } from '../../src/openapi/schemas.js';
 import type { TestApp } from '../helpers/app.js';
+import { appLayers } from '../helpers/app-layers.js';
 
 // ---- Walking the Express app's router -------------------------------------------------------------
-
-interface Layer {
-  route?: { path: string | string[]; methods: Record<string, boolean | undefined> };
-  handle?: { stack?: Layer[] };
-  rawPath?: string | string[];
-}
 
 /** `:param` and `*param` as `{param}`, without a trailing slash. */
 export function toTemplate(path: string): string {
@@ -26,28 +21,19 @@ export function toTemplate(path: string): string {
   return t.length > 1 ? t.replace(/\/$/, '') : t;
 }
 
-/** Every `METHOD /path` the app has a route for, read from its router stack (mounted routers included). */
+/**
+ * Every `METHOD /path` the app has a route for, read from its router stack (mounted routers
+ * included); its other layers are checked against the allow-list of tests/helpers/app-layers.ts.
+ */
 export function registeredRoutes(app: TestApp['app']): string[] {
-  const found = new Set<string>();
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const path of [layer.route.path].flat()) {
-          for (const [method, on] of Object.entries(layer.route.methods)) {
-            if (on && method !== '_all') {
-              found.add(`${method.toUpperCase()} ${toTemplate(prefix + path)}`);
-            }
-          }
-        }
-      } else if (layer.handle?.stack) {
-        for (const raw of [layer.rawPath ?? '/'].flat()) {
-          walk(layer.handle.stack, prefix + (raw === '/' ? '' : raw));
-        }
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...found].sort();
+  return [
+    ...new Set(
+      appLayers(app).routes.map((r) => {
+        const [method, path] = r.split(' ') as [string, string];
+        return `${method} ${toTemplate(path)}`;
+      }),
+    ),
+  ].sort();
 }
 
 /** `METHOD /path` for each operation of an OpenAPI document (path-level servers respected). */

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { testDbKind } from '../helpers/db.js';
+import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
 
 /**
  * The demo client end to end: two users in two browser contexts of Debian's chromium (never a
@@ -32,11 +32,10 @@ function freePort(): Promise<number> {
   });
 }
 
-const title = hasChromium
-  ? 'demo client in a browser (e2e)'
-  : `demo client in a browser (e2e) — SKIPPED: ${CHROMIUM} not found; install it with \`apt-get install chromium\``;
+// Without chromium: `apt-get install chromium` (or CHROMIUM_PATH).
+const skip = skipUnless(requireOrSkip(hasChromium, `chromium (${CHROMIUM})`), onlyIn('pg'));
 
-describe.skipIf(!hasChromium || testDbKind !== 'pg')(title, () => {
+describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
   let app: TestApp;
   let browser: Browser;
   let baseUrl: string;

@@ -163,7 +163,10 @@ export interface Attempt {
   url: string;
   startedAt: number;
   ms: number;
-  /** The ack's error code, 'TIMEOUT' without an ack, 'DISCONNECTED' when the socket dropped. */
+  /**
+   * The ack's error code, 'TIMEOUT' without an ack, 'DISCONNECTED' when the socket dropped,
+   * 'ACK_LOST' for `sendAckLost`.
+   */
   outcome: 'OK' | string;
 }
 
@@ -181,6 +184,8 @@ export class ChatClient {
   readonly acked = new Map<string, Msg>();
   /** clientIds sent but not (yet) acknowledged, oldest first. */
   readonly unacked: string[] = [];
+  /** The content sent with each unacknowledged clientId: a resend must be the same message. */
+  private readonly pending = new Map<string, string>();
   readonly attempts: Attempt[] = [];
   failovers = 0;
   private switching: Promise<void> | undefined;
@@ -255,10 +260,15 @@ export class ChatClient {
     return (await this.socket.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<T>;
   }
 
-  /** One send: a new message, or the oldest unacknowledged one again with the same clientId. */
-  async sendOne(content = `m ${randomBytes(3).toString('hex')}`): Promise<Attempt> {
+  /**
+   * One send: a new message, or the oldest unacknowledged one again with the same clientId and the
+   * same content (the server refuses a clientId with other content as CONFLICT).
+   */
+  async sendOne(fresh = `m ${randomBytes(3).toString('hex')}`): Promise<Attempt> {
     const retry = this.unacked.shift();
     const clientId = retry ?? randomUUID();
+    const content = (retry && this.pending.get(retry)) ?? fresh;
+    this.pending.set(clientId, content);
     const url = this.url;
     const startedAt = Date.now();
     let outcome: string;
@@ -280,9 +290,34 @@ export class ChatClient {
       outcome = /timed out/i.test(message) ? 'TIMEOUT' : 'DISCONNECTED';
     }
     if (outcome !== 'OK') this.unacked.unshift(clientId);
+    else this.pending.delete(clientId);
     const attempt = { clientId, url, startedAt, ms: Date.now() - startedAt, outcome };
     this.attempts.push(attempt);
     return attempt;
+  }
+
+  /**
+   * A send whose ack is lost on the way, as when the connection drops just before it arrives: the
+   * server stores and acknowledges it, but the client keeps it as unacknowledged (to resend, with the
+   * same clientId and content). Returns the clientId and the message the server acknowledged.
+   */
+  async sendAckLost(
+    content = `lost ${randomBytes(3).toString('hex')}`,
+  ): Promise<{ clientId: string; message: Msg }> {
+    const clientId = randomUUID();
+    const startedAt = Date.now();
+    const reply = await this.ack<Msg>('send-message', { room: this.room, content, clientId });
+    if (!reply.success || !reply.data) throw new Error(`send failed: ${JSON.stringify(reply)}`);
+    this.unacked.push(clientId);
+    this.pending.set(clientId, content);
+    this.attempts.push({
+      clientId,
+      url: this.url,
+      startedAt,
+      ms: Date.now() - startedAt,
+      outcome: 'ACK_LOST',
+    });
+    return { clientId, message: reply.data };
   }
 
   /** Sends one message after another until `stop()` is true. */

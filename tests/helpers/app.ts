@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import supertest from 'supertest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { suiteLogDestination } from './log-capture.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
@@ -21,11 +23,14 @@ export interface TestApp extends App {
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: 'test',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     JWT_SECRET: TEST_JWT_SECRET,
     RATE_LIMIT_MAX: '1000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
     SOCKET_MESSAGE_LIMIT: '1000000',
+    SOCKET_MAX_PER_USER: '1000000',
+    SOCKET_MAX_PER_IP: '1000000',
+    SOCKET_HANDSHAKE_LIMIT: '1000000',
     UPLOAD_DIR: mkdtempSync(join(tmpdir(), 'chat-uploads-')),
     ...overrides,
   };
@@ -36,11 +41,20 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
  * Pass `testDb` to share a database between several app instances.
  */
 export async function startTestApp(
-  options: { env?: Record<string, string>; testDb?: TestDatabase } = {},
+  options: {
+    env?: Record<string, string>;
+    testDb?: TestDatabase;
+    /** Where the app logs; default: the suite's log file, scanned for secrets (log-capture.ts). */
+    logDestination?: DestinationStream;
+  } = {},
 ): Promise<TestApp> {
   const config = loadConfig(testEnv(options.env));
   const testDb = options.testDb ?? (await createTestDatabase());
-  const log = createLogger(config);
+  // With LOG_LEVEL set by the developer, to stdout as before.
+  const log = createLogger(
+    config,
+    options.logDestination ?? (process.env.LOG_LEVEL ? undefined : suiteLogDestination()),
+  );
   const built = await createApp({ config, log, database: testDb.database });
   await new Promise<void>((resolve) => built.server.listen(0, '127.0.0.1', resolve));
   const { port } = built.server.address() as AddressInfo;

@@ -40,6 +40,9 @@ export function processEnv(overrides: Record<string, string> = {}): Record<strin
     RATE_LIMIT_MAX: '1000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
     SOCKET_MESSAGE_LIMIT: '1000000',
+    SOCKET_MAX_PER_USER: '1000000',
+    SOCKET_MAX_PER_IP: '1000000',
+    SOCKET_HANDSHAKE_LIMIT: '1000000',
     HOST: '127.0.0.1',
     ...overrides,
   };

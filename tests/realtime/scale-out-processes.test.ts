@@ -3,9 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDbKind, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import type { TestMessage } from '../helpers/factories.js';
 import { processEnv, startServerProcess, type ServerProcess } from '../helpers/processes.js';
+import { onlyIn, skipUnless } from '../helpers/skips.js';
 import { socketPool } from '../helpers/sockets.js';
 import { clearRedisPrefix, redisEnv } from './support.js';
 
@@ -42,7 +43,9 @@ async function getJson<T>(node: ServerProcess, path: string, token: string) {
 type OnlineList = { id: string }[];
 
 // Two real server processes, as deployed behind a load balancer: one PostgreSQL database, one Redis.
-describe.skipIf(testDbKind !== 'pg')('two server processes sharing PostgreSQL and Redis', () => {
+const skip = skipUnless(onlyIn('pg'));
+
+describe.skipIf(skip.skip)(skip.title('two server processes sharing PostgreSQL and Redis'), () => {
   const redis = redisEnv();
   let testDb: TestDatabase;
   let nodeA: ServerProcess | undefined;

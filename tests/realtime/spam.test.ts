@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
+  addMember,
   createRoom,
   createUser,
   listMessages,
@@ -35,6 +36,13 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/** A new member of the room: `send-message` is counted per user, so each test sends as its own. */
+async function newMember(): Promise<TestUser> {
+  const user = await createUser(t);
+  await addMember(t, alice, room.id, user);
+  return user;
+}
+
 const rateLimited = {
   success: false,
   error: { code: 'RATE_LIMITED', message: expect.any(String) },
@@ -61,22 +69,23 @@ describe('send-message rate limit (SOCKET_MESSAGE_LIMIT 3)', () => {
     expect(data.filter((m) => 'content' in m && m.content.startsWith('spam '))).toHaveLength(3);
   });
 
-  it('counts per socket: another socket of the same user still sends', async () => {
-    const first = await sockets.connect(t.url, alice.accessToken);
-    const second = await sockets.connect(t.url, alice.accessToken);
+  it('counts per user: another socket of the same user is refused too', async () => {
+    const carol = await newMember();
+    const first = await sockets.connect(t.url, carol.accessToken);
+    const second = await sockets.connect(t.url, carol.accessToken);
     for (let i = 0; i < 3; i += 1)
       await first.ack('send-message', { room: room.id, content: `first ${i}` });
     expect(await first.ack('send-message', { room: room.id, content: 'over' })).toMatchObject(
       rateLimited,
     );
     const reply = await second.ack('send-message', { room: room.id, content: 'second tab' });
-    expect(reply.success).toBe(true);
+    expect(reply).toMatchObject(rateLimited);
   });
 });
 
 describe('other events rate limit (SOCKET_EVENT_LIMIT 8)', () => {
   it('acks the 9th event in the window RATE_LIMITED and keeps the socket connected', async () => {
-    const s = await sockets.connect(t.url, alice.accessToken);
+    const s = await sockets.connect(t.url, (await newMember()).accessToken);
     const replies = [];
     for (let i = 0; i < 10; i += 1) replies.push(await s.ack('typing-stop', { room: room.id }));
     expect(replies.slice(0, 8).every((r) => r.success)).toBe(true);

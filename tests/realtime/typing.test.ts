@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createRoom, createUser, type TestRoom, type TestUser } from '../helpers/factories.js';
 import { socketPool } from '../helpers/sockets.js';
-import { barrier } from './support.js';
+import { barrier, roundTrip } from './support.js';
 
 interface Typing {
   room: string;
@@ -120,18 +120,32 @@ describe('typing with a long timeout', () => {
   });
 });
 
-describe('typing with a short timeout', () => {
-  const ctx = setup(500);
+const SHORT_TIMEOUT_MS = 500;
 
-  it('stops by itself without a new typing-start, with isTyping false', async () => {
+describe('typing with a short timeout', () => {
+  const ctx = setup(SHORT_TIMEOUT_MS);
+
+  it('stops by itself without a new typing-start, with isTyping false, not before the timeout', async () => {
     const { t, alice, bob, room } = ctx;
     const typist = await sockets.connect(t.url, alice.accessToken);
     const reader = await sockets.connect(t.url, bob.accessToken);
+    const stopped = (e: Typing) => e.userId === alice.id && !e.isTyping;
+    const startedAt = Date.now();
     await typist.ack('typing-start', { room: room.id });
     await reader.waitFor<Typing>('user-typing', (e) => e.userId === alice.id && e.isTyping);
-    expect(
-      await reader.waitFor<Typing>('user-typing', (e) => e.userId === alice.id && !e.isTyping),
-    ).toEqual({ room: room.id, userId: alice.id, username: alice.username, isTyping: false });
+    // Right after the start, nothing has stopped it yet: whatever the server had emitted to the
+    // reader by then has arrived after a round trip.
+    await roundTrip(reader);
+    expect(reader.payloads<Typing>('user-typing', stopped)).toEqual([]);
+    expect(await reader.waitFor<Typing>('user-typing', stopped)).toEqual({
+      room: room.id,
+      userId: alice.id,
+      username: alice.username,
+      isTyping: false,
+    });
+    // A lower bound only (timers never fire early; a busy machine only makes it later), with a
+    // margin for clock granularity.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(SHORT_TIMEOUT_MS - 50);
     // The socket is still connected: the stop came from the timeout.
     expect(typist.socket.connected).toBe(true);
   });

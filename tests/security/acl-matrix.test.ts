@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { bearer, login, sendMessage } from '../helpers/factories.js';
+import { middlewareAgainstAllowList } from '../helpers/app-layers.js';
+import { bearer, createUser, login, sendMessage } from '../helpers/factories.js';
 import { REST_ROWS, type Cells, type RestRow } from './acl-rows.js';
 import { buildFixture, type Fixture, type RoomKind } from './fixtures.js';
 import {
@@ -19,7 +20,8 @@ import {
 
 /**
  * Routes the matrix leaves out, each for a reason. Anything else the app serves must have a row, so
- * a new route fails this file until its access rules are written down here.
+ * a new route fails this file until its access rules are written down here; a layer that is not a
+ * route must be on the allow-list of tests/helpers/app-layers.ts.
  */
 const NOT_IN_MATRIX: { route: RegExp; reason: string }[] = [
   { route: /^GET \/health$/, reason: 'health check, public by SPEC.md' },
@@ -30,7 +32,6 @@ const NOT_IN_MATRIX: { route: RegExp; reason: string }[] = [
   { route: /^GET \/api\/v1\/docs(\/.*)?$/, reason: 'public API documentation (OpenAPI/AsyncAPI)' },
   { route: /^GET \/files\/public\/\*key$/, reason: 'public avatar downloads' },
   { route: /^GET \/files\/\*key$/, reason: 'signed-URL downloads, tested in tests/files/access' },
-  { route: /^USE \/$/, reason: 'the static demo client at /' },
 ];
 
 let t: TestApp;
@@ -65,6 +66,7 @@ async function call(row: RestRow, caller: Caller, fx: Fixture) {
   const signedIn = isSigned(caller);
   let token = cast.tokens[caller];
   if (row.freshSession && signedIn) token = (await login(t, cast.users[caller])).accessToken;
+  if (row.freshUser && signedIn) token = (await createUser(t)).accessToken;
   const ctx = { t, cast, watch, caller, signedIn };
   const params = (await row.params?.(fx, ctx)) ?? {};
   const path = row.path.replace(/:(\w+)/g, (_, name: string) =>
@@ -112,6 +114,11 @@ describe('the access-control matrix covers every route', () => {
     const inScope = served.filter((r) => !NOT_IN_MATRIX.some(({ route }) => route.test(r)));
     const rows = [...new Set(REST_ROWS.map((r) => `${r.method} ${r.path}`))].sort();
     expect(rows).toEqual(inScope.map((r) => r.replace(/\/$/, '')).sort());
+  });
+
+  it('serves nothing through a layer that is not a route, except the allow-listed middleware', () => {
+    // An `app.use('/uploads', express.static(dir))` has no route, so no row above would notice it.
+    expect(middlewareAgainstAllowList(t.app)).toEqual({ unlisted: [], stale: [] });
   });
 
   it('has a unique label for every row', () => {

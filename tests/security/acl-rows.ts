@@ -37,6 +37,8 @@ export interface RestRow {
   mutates?: boolean;
   /** Signed-in callers use a new session of their user (the row revokes it). */
   freshSession?: boolean;
+  /** Signed-in callers are a new user of their own (the row revokes all its sessions). */
+  freshUser?: boolean;
   params?: (fx: Fixture, c: RowContext) => Promise<Record<string, string>> | Record<string, string>;
   query?: (fx: Fixture) => Record<string, string>;
   body?: (fx: Fixture, c: RowContext) => unknown;
@@ -159,6 +161,13 @@ export const REST_ROWS: RestRow[] = [
   }),
   row('GET', '/auth/me', cells(signedIn(200))),
   row('POST', '/auth/logout', cells(signedIn(200)), { freshSession: true }),
+  // Changing a cast member's password would break the rows after it: a wrong current password is
+  // the signed-in answer here (tests/auth/password.test.ts covers the change itself).
+  row('POST', '/auth/password', cells(signedIn(403)), {
+    label: 'wrong current password',
+    body: () => ({ currentPassword: 'not-the-password-1', newPassword: 'another-password-1' }),
+  }),
+  row('POST', '/auth/logout-all', cells(signedIn(200)), { freshUser: true }),
 
   // Users: nothing here is room-bound.
   row('POST', '/users/avatar', cells(signedIn(200)), {

@@ -83,6 +83,18 @@ const EVENTS: (Omit<SocketRow, 'kind' | 'expect'> & { stranger?: Outcome; expect
     payload: () => ({ status: 'busy' }),
     expect: cells({ stranger: 'OK', member: 'OK', admin: 'OK', owner: 'OK', deleted: 'OK' }),
   },
+  {
+    // The member's token: only the member's own socket (same user, same session) may take it.
+    event: 'reauth',
+    payload: (_fx, c) => ({ token: c.member.accessToken }),
+    expect: cells({
+      stranger: 'UNAUTHORIZED',
+      member: 'OK',
+      admin: 'UNAUTHORIZED',
+      owner: 'UNAUTHORIZED',
+      deleted: 'UNAUTHORIZED',
+    }),
+  },
 ];
 
 const SOCKET_ROWS: SocketRow[] = EVENTS.flatMap(({ stranger, expect, ...rest }) => {

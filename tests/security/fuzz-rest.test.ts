@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_STATUS } from '../../src/errors.js';
+import { ErrorBody } from '../../src/openapi/schemas.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
+  addMember,
   bearer,
   createRoom,
   sendMessage,
@@ -22,7 +25,6 @@ import {
   urlString,
 } from './hostile.js';
 import {
-  codeMatchesStatus,
   itLeaksNoSecrets,
   quickSession,
   snapshotIntegrity,
@@ -32,8 +34,10 @@ import {
 
 /**
  * Property-based fuzzing of every REST route (the set the access-control matrix pins down): hostile
- * bodies, queries, path parameters and content types from a signed-in caller. Whatever comes in,
- * the answer is a well-formed JSON response below 500, and the data stays intact.
+ * bodies, queries, path parameters and content types, from a member (owner of one room), a stranger
+ * to the rooms and a member who was removed from them. Whatever comes in, the answer is below 500,
+ * JSON, and in the SPEC shape (`success: true`, or the error shape with the code of its status), and
+ * the data stays intact.
  */
 // FUZZ_RUNS=500 npx vitest run tests/security/fuzz-rest for a deeper search.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
@@ -42,6 +46,10 @@ let t: TestApp;
 let watch: SecretWatch;
 let fuzzer: TestUser;
 let keeper: TestUser;
+let stranger: TestUser;
+let removed: TestUser;
+/** Signs out everywhere, again and again (`POST /auth/logout-all`). */
+let leaver: TestUser;
 let keepRoom: TestRoom;
 let ownRoom: TestRoom;
 let known: TestMessage;
@@ -53,15 +61,34 @@ let specs: Record<string, RouteSpec>;
 beforeAll(async () => {
   t = await startTestApp();
   watch = watchSecrets(t);
-  [fuzzer, keeper] = [await watch.user(t), await watch.user(t)];
-  keepRoom = await createRoom(t, keeper, { type: 'private', members: [fuzzer] });
+  [fuzzer, keeper, stranger, removed, leaver] = [
+    await watch.user(t),
+    await watch.user(t),
+    await watch.user(t),
+    await watch.user(t),
+    await watch.user(t),
+  ];
+  keepRoom = await createRoom(t, keeper, { type: 'private', members: [fuzzer, removed] });
   known = await sendMessage(t, keeper, keepRoom.id, 'the known message');
   ownRoom = await createRoom(t, fuzzer, { type: 'public' });
+  await addMember(t, fuzzer, ownRoom.id, removed);
   const own = await sendMessage(t, fuzzer, ownRoom.id, 'mine');
   const file = await uploadText(t, fuzzer.auth, ownRoom.id);
+  // The removed member leaves messages behind in both rooms, then is taken out of them.
+  const left = await sendMessage(t, removed, keepRoom.id, 'sent before the removal');
+  await sendMessage(t, removed, ownRoom.id, 'also sent before the removal');
+  for (const [owner, room] of [
+    [keeper, keepRoom],
+    [fuzzer, ownRoom],
+  ] as const) {
+    const res = await t.http
+      .delete(`/api/v1/rooms/${room.id}/members/${removed.id}`)
+      .set(owner.auth);
+    if (res.status !== 200) throw new Error(`removal failed: ${res.status}`);
+  }
   ids = {
     rooms: [keepRoom.id, ownRoom.id, ownRoom.slug, 'general'],
-    messages: [known.id, own.id, file],
+    messages: [known.id, own.id, file, left.id],
     users: [keeper.id, fuzzer.id],
   };
   verifyIntegrity = await snapshotIntegrity(t, keeper, known);
@@ -98,19 +125,44 @@ const FILES = fc.oneof(
   ),
 );
 
-// Routes that destroy what later routes fuzz against run last.
+// Routes that destroy what later routes fuzz against, or make the stranger and the removed member
+// members again (join), run last.
+const late = (route: string) => Number(/^DELETE|\/leave$|\/join$/.test(route));
 const ROUTES = [...new Set(REST_ROWS.map((r) => `${r.method} ${r.path}`))].sort(
-  (a, b) => Number(/^DELETE|\/leave$/.test(a)) - Number(/^DELETE|\/leave$/.test(b)),
+  (a, b) => late(a) - late(b),
 );
 
-/** Checks one answer: below 500, and a JSON error carries the code of its status. */
-function check(res: { status: number; type: string; body: unknown }, what: string): void {
+/** Who calls: the member (and owner of one room), a stranger to both rooms, a removed member. */
+const CALLERS = ['member', 'stranger', 'removed member'] as const;
+type Caller = (typeof CALLERS)[number];
+const userOf = (caller: Caller): TestUser =>
+  ({ member: fuzzer, stranger, 'removed member': removed })[caller];
+
+/** The body as JSON, whatever the content type claims; undefined when it is not JSON at all. */
+function jsonOf(res: { text?: string }): unknown {
+  try {
+    return JSON.parse(res.text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** An error answer in the SPEC shape, JSON, `{ success: false, error: { code, message } }`, the code of its status. */
+function expectErrorShape(res: { status: number; type: string; text?: string }, what: string) {
+  const shown = `${what} → ${res.status} ${res.type}: ${String(res.text).slice(0, 300)}`;
+  expect(res.type, shown).toBe('application/json');
+  const parsed = ErrorBody.safeParse(jsonOf(res));
+  expect(parsed.success, shown).toBe(true);
+  expect(ERROR_STATUS[parsed.data!.error.code], shown).toBe(res.status);
+}
+
+/** Checks one answer: below 500; a 2xx is `{ success: true, ... }` in JSON, anything else the error shape. */
+function check(res: { status: number; type: string; text?: string }, what: string): void {
   expect(res.status, what).toBeLessThan(500);
   expect(res.status, what).toBeGreaterThanOrEqual(200);
-  if (res.type.includes('json')) {
-    expect(typeof (res.body as { success?: unknown }).success, what).toBe('boolean');
-    expect(codeMatchesStatus(res), `${what}: ${JSON.stringify(res.body)}`).toBe(true);
-  }
+  if (res.status >= 300) return expectErrorShape(res, what);
+  expect(res.type, what).toBe('application/json');
+  expect((jsonOf(res) as { success?: unknown } | undefined)?.success, what).toBe(true);
 }
 
 describe('hostile input on every REST route', () => {
@@ -118,7 +170,12 @@ describe('hostile input on every REST route', () => {
     expect(ROUTES.filter((r) => !(r in specs))).toEqual([]);
   });
 
-  it.each(ROUTES)('%s answers < 500 to anything', async (route) => {
+  // Per route, each caller in turn; the member (owner of ownRoom) last, since it may delete it.
+  const cases = ROUTES.flatMap((route) =>
+    [...CALLERS].reverse().map((caller) => [route, caller] as const),
+  );
+  it.each(cases)('%s as a %s answers < 500, in the SPEC shape', async (route, caller) => {
+    const user = userOf(caller);
     const spec = specs[route] ?? {};
     const [method, pattern] = route.split(' ') as [string, string];
     const names = [...pattern.matchAll(/:(\w+)/g)].map((m) => m[1]!);
@@ -154,10 +211,13 @@ describe('hostile input on every REST route', () => {
         let n = 0;
         const path = pattern.replace(/:\w+/g, () => i.params[n++]!);
         const url = `${path}${i.query ? `?${i.query}` : ''}`;
-        // Logging out revokes the session: each run of that route has one of its own.
+        // Logging out revokes the session: each run of that route has one of its own. Signing out
+        // everywhere revokes every session of the user: those runs are a user of their own's.
         const token = route.endsWith('/logout')
-          ? await quickSession(t, fuzzer.id)
-          : fuzzer.accessToken;
+          ? await quickSession(t, user.id)
+          : route.endsWith('/logout-all')
+            ? await quickSession(t, leaver.id)
+            : user.accessToken;
         const m = method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
         let req = t.http[m](url).set(bearer(token));
         if (i.multipart) {
@@ -173,7 +233,7 @@ describe('hostile input on every REST route', () => {
         }
         const res = await req;
         if (route === 'POST /api/v1/auth/register' && res.status === 201) registered += 1;
-        check(res, `${method} ${url.slice(0, 300)}`);
+        check(res, `${caller}: ${method} ${url.slice(0, 300)}`);
       }),
       { numRuns: RUNS },
     );
@@ -197,6 +257,7 @@ describe('hostile keys on the download routes (outside the matrix)', () => {
         const res = await t.http.get(url);
         expect(res.status, url).toBeGreaterThanOrEqual(400);
         expect(res.status, url).toBeLessThan(500);
+        expectErrorShape(res, url);
         expect(res.text, url).not.toMatch(/root:x:0:0|"name": "chat-backend"|JWT_SECRET/);
       }),
       { numRuns: RUNS * 2 },

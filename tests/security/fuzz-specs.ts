@@ -76,6 +76,8 @@ export function routeSpecs(
     'POST /api/v1/auth/refresh': { body: { refreshToken: text } },
     'GET /api/v1/auth/me': {},
     'POST /api/v1/auth/logout': { body: { refreshToken: text } },
+    'POST /api/v1/auth/password': { body: { currentPassword: text, newPassword: text } },
+    'POST /api/v1/auth/logout-all': {},
     'POST /api/v1/users/avatar': { file: 'avatar' },
     'GET /api/v1/users/online': {},
     'GET /api/v1/users/profile': {},

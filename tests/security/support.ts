@@ -7,6 +7,7 @@ import { users } from '../../src/db/schema/index.js';
 import { ERROR_STATUS } from '../../src/errors.js';
 import { insertSession } from '../../src/modules/auth/auth.repo.js';
 import { TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { appLayers } from '../helpers/app-layers.js';
 import { createUser, login, type TestUser } from '../helpers/factories.js';
 
 // ---- Crafted tokens -------------------------------------------------------------------------------
@@ -258,32 +259,10 @@ export function codeMatchesStatus(res: { status: number; body: unknown }): boole
 
 // ---- The app's real routes ------------------------------------------------------------------------
 
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-  rawPath?: unknown;
-}
-
 /**
- * Every route the Express app serves, as `METHOD /path`, found by walking the router stacks; a
- * mounted router without routes of its own (like the static demo client) appears as `USE /prefix`.
+ * Every route the Express app serves, as `METHOD /path`, found by walking the router stacks. The
+ * layers that are not routes are checked against the allow-list of tests/helpers/app-layers.ts.
  */
 export function listRoutes(app: Express): string[] {
-  const found: string[] = [];
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        const path = layer.route.path === '/' && prefix ? '' : layer.route.path;
-        for (const method of Object.keys(layer.route.methods))
-          found.push(`${method.toUpperCase()} ${prefix}${path}`);
-      } else if (layer.handle?.stack) {
-        const mount = layer.rawPath === '/' ? '' : String(layer.rawPath ?? '');
-        const before = found.length;
-        walk(layer.handle.stack, prefix + mount);
-        if (found.length === before) found.push(`USE ${prefix + mount || '/'}`);
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...new Set(found)].sort();
+  return appLayers(app).routes;
 }

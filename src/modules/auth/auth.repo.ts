@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { refreshTokens, sessions, users, type UserRow } from '../../db/schema/index.js';
 
@@ -17,14 +17,17 @@ export async function insertRefreshToken(
   await db.insert(refreshTokens).values(values);
 }
 
-/** The user behind a live (not revoked, not expired) session; undefined otherwise. */
+/**
+ * The user behind a live (not revoked, not expired) session, and when the session expires;
+ * undefined otherwise.
+ */
 export async function findActiveSessionUser(
   db: Executor,
   sessionId: string,
   userId: string,
-): Promise<UserRow | undefined> {
+): Promise<{ user: UserRow; sessionExpiresAt: Date } | undefined> {
   const [row] = await db
-    .select({ user: users })
+    .select({ user: users, sessionExpiresAt: sessions.expiresAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
@@ -36,7 +39,7 @@ export async function findActiveSessionUser(
       ),
     )
     .limit(1);
-  return row?.user;
+  return row;
 }
 
 /**
@@ -81,6 +84,33 @@ export async function findRefreshToken(
   return row;
 }
 
+/**
+ * Of the given sessions, those that are no longer live: revoked (or deleted since) or expired. One
+ * query for all the sockets of a node.
+ */
+export async function findDeadSessions(
+  db: Executor,
+  sessionIds: string[],
+): Promise<Map<string, 'session-revoked' | 'session-expired'>> {
+  const dead = new Map<string, 'session-revoked' | 'session-expired'>();
+  if (sessionIds.length === 0) return dead;
+  const rows = await db
+    .select({
+      id: sessions.id,
+      revoked: sql<boolean>`${sessions.revokedAt} is not null`,
+      expired: sql<boolean>`${sessions.expiresAt} <= now()`,
+    })
+    .from(sessions)
+    .where(inArray(sessions.id, sessionIds));
+  const found = new Map(rows.map((r) => [r.id, r]));
+  for (const id of sessionIds) {
+    const row = found.get(id);
+    if (!row || row.revoked) dead.set(id, 'session-revoked');
+    else if (row.expired) dead.set(id, 'session-expired');
+  }
+  return dead;
+}
+
 /** Revokes a session; returns true when it was live until now. */
 export async function revokeSession(db: Executor, sessionId: string): Promise<boolean> {
   const rows = await db
@@ -89,6 +119,26 @@ export async function revokeSession(db: Executor, sessionId: string): Promise<bo
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
     .returning({ id: sessions.id });
   return rows.length > 0;
+}
+
+/** Revokes every live session of a user but `keep` (none: all); returns the ids revoked. */
+export async function revokeSessionsOfUser(
+  db: Executor,
+  userId: string,
+  keep?: string,
+): Promise<string[]> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: new Date() })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        keep ? ne(sessions.id, keep) : undefined,
+      ),
+    )
+    .returning({ id: sessions.id });
+  return rows.map((r) => r.id);
 }
 
 /** Advisory lock key of the clean-up job (the migration lock is 724_190_331). */

@@ -2,7 +2,13 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { actorOf } from '../../http/auth.js';
 import { sendData } from '../../http/respond.js';
 import { parseInput } from '../../http/validate.js';
-import { loginBody, logoutBody, refreshBody, registerBody } from './auth.schemas.js';
+import {
+  changePasswordBody,
+  loginBody,
+  logoutBody,
+  refreshBody,
+  registerBody,
+} from './auth.schemas.js';
 import type { AuthService, ClientMeta } from './auth.service.js';
 
 function clientMeta(req: Request): ClientMeta {
@@ -40,6 +46,16 @@ export function authRoutes(deps: {
     const { refreshToken } = parseInput(logoutBody, req.body ?? {});
     await auth.logout(actorOf(req), refreshToken);
     sendData(res, { loggedOut: true });
+  });
+
+  // The current password is checked: as brute-forceable as a login, so limited like one.
+  router.post('/password', requireAuth, authLimiter, async (req, res) => {
+    const input = parseInput(changePasswordBody, req.body, 'password change');
+    sendData(res, await auth.changePassword(actorOf(req), input));
+  });
+
+  router.post('/logout-all', requireAuth, async (req, res) => {
+    sendData(res, await auth.logoutAll(actorOf(req)));
   });
 
   return router;

@@ -47,5 +47,10 @@ export const logoutBody = z
   .strictObject({ refreshToken: z.string().min(1).max(512).optional() })
   .default({});
 
+export const changePasswordBody = z.strictObject({
+  currentPassword: z.string().min(1).max(128),
+  newPassword: passwordSchema,
+});
+
 export type RegisterInput = z.infer<typeof registerBody>;
 export type LoginInput = z.infer<typeof loginBody>;

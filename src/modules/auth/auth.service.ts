@@ -1,5 +1,5 @@
 import type { Actor, AppContext } from '../../context.js';
-import { conflict, toAppError, unauthorized } from '../../errors.js';
+import { conflict, forbidden, toAppError, unauthorized } from '../../errors.js';
 import type { UserRow } from '../../db/schema/index.js';
 import * as usersRepo from '../users/users.repo.js';
 import { toOwnUser, type OwnUser } from '../users/users.presenter.js';
@@ -18,6 +18,13 @@ export interface AuthResult {
   accessToken: string;
   refreshToken: string;
   expiresAt: string;
+}
+
+/** A verified access token of a live session. */
+export interface Authenticated {
+  actor: Actor;
+  tokenExpiresAt: Date;
+  sessionExpiresAt: Date;
 }
 
 const INVALID_CREDENTIALS = 'Invalid email/username or password';
@@ -43,6 +50,21 @@ export function createAuthService(
       accessToken: access.token,
       refreshToken,
       expiresAt: access.expiresAt.toISOString(),
+    };
+  }
+
+  /**
+   * The one token check, shared by the REST middleware, the Socket.io handshake and `reauth`; with
+   * when the token and its session end, which a socket must not outlive.
+   */
+  async function verify(accessToken: string): Promise<Authenticated> {
+    const claims = await signer.verifyAccess(accessToken);
+    const live = await authRepo.findActiveSessionUser(db, claims.sessionId, claims.userId);
+    if (!live) throw unauthorized('Session expired or revoked');
+    return {
+      actor: { userId: live.user.id, sessionId: claims.sessionId, username: live.user.username },
+      tokenExpiresAt: claims.expiresAt,
+      sessionExpiresAt: live.sessionExpiresAt,
     };
   }
 
@@ -125,12 +147,43 @@ export function createAuthService(
       }
     },
 
-    /** The one token check, shared by the REST middleware and the Socket.io handshake. */
-    async authenticate(accessToken: string): Promise<Actor> {
-      const claims = await signer.verifyAccess(accessToken);
-      const user = await authRepo.findActiveSessionUser(db, claims.sessionId, claims.userId);
+    /**
+     * Changes my password, given the current one: every other session is revoked and its sockets
+     * closed (this one stays signed in).
+     */
+    async changePassword(
+      actor: Actor,
+      input: { currentPassword: string; newPassword: string },
+    ): Promise<{ changed: true; sessionsRevoked: number }> {
+      const user = await usersRepo.findUserById(db, actor.userId);
       if (!user) throw unauthorized('Session expired or revoked');
-      return { userId: user.id, sessionId: claims.sessionId, username: user.username };
+      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+        throw forbidden('The current password is not right');
+      }
+      await usersRepo.updatePasswordHash(db, user.id, await hashPassword(input.newPassword));
+      const revoked = await authRepo.revokeSessionsOfUser(db, user.id, actor.sessionId);
+      for (const sessionId of revoked) ctx.broadcaster.disconnectSession(sessionId);
+      ctx.log.info({ userId: user.id, sessionsRevoked: revoked.length }, 'password changed');
+      return { changed: true, sessionsRevoked: revoked.length };
+    },
+
+    /** Signs me out everywhere: every session of mine, this one included, and their sockets. */
+    async logoutAll(actor: Actor): Promise<{ loggedOut: true; sessionsRevoked: number }> {
+      const revoked = await authRepo.revokeSessionsOfUser(db, actor.userId);
+      for (const sessionId of revoked) ctx.broadcaster.disconnectSession(sessionId);
+      return { loggedOut: true, sessionsRevoked: revoked.length };
+    },
+
+    verify,
+
+    /** Of these sessions, those revoked or expired (a node re-checks its sockets' sessions with it). */
+    deadSessions(sessionIds: string[]) {
+      return authRepo.findDeadSessions(db, sessionIds);
+    },
+
+    /** `verify`, for callers that need only the actor (the REST middleware). */
+    async authenticate(accessToken: string): Promise<Actor> {
+      return (await verify(accessToken)).actor;
     },
 
     async me(actor: Actor): Promise<OwnUser> {

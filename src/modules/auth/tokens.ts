@@ -10,9 +10,14 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+/** A verified access token: its claims and when it expires (its `exp`). */
+export interface VerifiedAccess extends AccessClaims {
+  expiresAt: Date;
+}
+
 export interface TokenSigner {
   signAccess(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }>;
-  verifyAccess(token: string): Promise<AccessClaims>;
+  verifyAccess(token: string): Promise<VerifiedAccess>;
 }
 
 /** HS256 access tokens; only HS256 is accepted on verify, so `alg: none` and RS/HS confusion fail. */
@@ -42,11 +47,16 @@ export function createTokenSigner(secret: string, accessTtlMs: number): TokenSig
         if (
           payload.typ !== 'access' ||
           typeof payload.sub !== 'string' ||
-          typeof payload.sid !== 'string'
+          typeof payload.sid !== 'string' ||
+          typeof payload.exp !== 'number'
         ) {
           throw unauthorized('Invalid token');
         }
-        return { userId: payload.sub, sessionId: payload.sid };
+        return {
+          userId: payload.sub,
+          sessionId: payload.sid,
+          expiresAt: new Date(payload.exp * 1000),
+        };
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw unauthorized('Token expired');
         throw unauthorized('Invalid token');

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import { onEvent, type ChatSocket, type SocketRateLimiter } from '../../realtime/socket-events.js';
+import { onEvent, type ChatSocket, type EventLimiter } from '../../realtime/socket-events.js';
 import { messageReadPayload, sendMessageBody, syncPayload } from './messages.schemas.js';
 import type { MessagesService } from './messages.service.js';
 
@@ -9,8 +9,9 @@ export function registerMessageEvents(
   deps: {
     messages: MessagesService;
     log: Logger;
-    messageLimiter: SocketRateLimiter;
-    eventLimiter: SocketRateLimiter;
+    /** Per user, across their sockets and nodes. */
+    messageLimiter: EventLimiter;
+    eventLimiter: EventLimiter;
   },
 ): void {
   const { messages, log, messageLimiter, eventLimiter } = deps;

@@ -56,6 +56,20 @@ export async function updateUserStatus(
   return row;
 }
 
+/** Replaces a user's password hash. */
+export async function updatePasswordHash(
+  db: Executor,
+  id: string,
+  passwordHash: string,
+): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ passwordHash, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
 /**
  * Sets the avatar and returns the key it replaced, read under the row lock in the same statement, so two
  * concurrent uploads each get a distinct old key to delete.

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ensurePrivateDir } from '../../../private-files.js';
 import type { StorageDriver } from './storage.js';
 
 const KEY_SHAPE = /^[a-z]+\/[0-9a-f-]{36}\/[0-9a-f-]{36}(\.thumb)?\.[a-z0-9]{2,5}$/;
@@ -42,6 +43,8 @@ export function createLocalStorage(options: {
   pathOf(key: string): string;
 } {
   const root = resolve(options.dir);
+  // Uploads are readable by the server's user only, whatever the umask of the process that runs it.
+  ensurePrivateDir(root);
   const pathOf = (key: string) => {
     if (!isSafeKey(key)) throw new Error('unsafe storage key');
     const path = resolve(root, key);
@@ -53,8 +56,8 @@ export function createLocalStorage(options: {
     pathOf,
     async put({ key, body }) {
       const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, body, { flag: 'wx' });
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+      await writeFile(path, body, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     },
     async delete(key) {
       await rm(pathOf(key), { force: true });
