@@ -44,6 +44,25 @@ describe('uploads in real time', () => {
     expect((await fetchFile(t, received.file!.thumbnailUrl!)).status).toBe(200);
   });
 
+  it("editing a file message's caption answers with the file and reaches the socket as message-updated", async () => {
+    const bobSocket = await sockets.connect(t.url, bob.accessToken);
+    const { file, message } = await uploadOk(t, alice, pdf(), 'captioned.pdf', {
+      room: 'general',
+      caption: 'first caption',
+    });
+    const res = await t.http
+      .put(`/api/messages/${message.id}`)
+      .set(alice.auth)
+      .send({ content: 'second caption' });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ content: 'second caption', file: { id: file.id } });
+    const updated = await bobSocket.waitFor<FileMessage>(
+      'message-updated',
+      (m) => m.id === message.id,
+    );
+    expect(updated).toMatchObject({ content: 'second caption', file: { id: file.id } });
+  });
+
   it('deleting the file reaches the socket as message-deleted', async () => {
     const bobSocket = await sockets.connect(t.url, bob.accessToken);
     const { message } = await uploadOk(t, alice, pdf(), 'short-lived.pdf');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
-import type { Executor, Tx } from '../../db/client.js';
+import type { Tx } from '../../db/client.js';
 import { transaction } from '../../db/tx.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
@@ -99,8 +99,8 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
   const loadFiles = hooks.loadFiles ?? noFiles;
   const batcher = createSendBatcher(db);
 
-  async function viewOf(id: string, executor: Executor = db): Promise<MessageView> {
-    const view = (await loadMessageViews(executor, [id], loadFiles)).get(id);
+  async function viewOf(id: string): Promise<MessageView> {
+    const view = (await loadMessageViews(db, [id], loadFiles)).get(id);
     if (!view) throw notFound('Message');
     return view;
   }
@@ -282,13 +282,18 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const { message, room } = await messageAccess(actor, id);
       if (message.senderId !== actor.userId) throw forbidden('Only the sender can edit a message');
       if (message.type === 'system') throw forbidden('System messages cannot be edited');
-      const view = await changeUnderRoomLock(actor, room.id, async (tx) => {
-        if (!(await repo.updateContent(tx, room.id, message.id, content)))
-          throw notFound('Message');
-        return viewOf(message.id, tx);
-      });
-      broadcaster.toRoomInOrder(room.id, view.rev, 'message-updated', view);
-      return view;
+      const updated = await changeUnderRoomLock(actor, room.id, (tx) =>
+        repo.updateContent(tx, room.id, message.id, content),
+      );
+      if (!updated) throw notFound('Message');
+      // The view is read after the commit (a file message's file view is read outside the
+      // transaction: PGlite has one connection, which the transaction holds); its revision is
+      // registered now, in commit order.
+      const view = viewOf(message.id).catch(() => null);
+      broadcaster.toRoomInOrder(room.id, updated.rev, 'message-updated', view);
+      const edited = await view;
+      if (!edited) throw notFound('Message');
+      return edited;
     },
 
     /** Deletes a message for everyone: the sender, or an owner/admin of the room. */
