@@ -74,8 +74,11 @@ async function connectPostgres(url: string, poolMax: number): Promise<Database> 
     idleTimeoutMillis: 30_000,
     query_timeout: 15_000,
   });
-  // An idle client losing its connection (server restart) must not crash the process.
+  // An idle client losing its connection (server restart) must not crash the process, nor one checked
+  // out between two statements of a transaction (the pool listens to idle clients only): the error
+  // reaches the caller through its next query, which fails, and the transaction is rolled back.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const observers: ((seconds: number) => void)[] = [];
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   // Times the queries drizzle runs outside transactions; transactions use their own client.

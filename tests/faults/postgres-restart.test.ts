@@ -76,7 +76,9 @@ describe.skipIf(skip.skip)(skip.title('fault: PostgreSQL restart under traffic')
     const downAt = Date.now();
     await postgres.stop();
     await sleep(300);
-    const healthDown = await health(url);
+    const healthDown = await health(url).catch((err: unknown) => {
+      throw new Error(`node died: ${String(err)}\n${node.output().slice(-3000)}`);
+    });
     const restClientId = randomUUID();
     const restDown = await postMessage(url, users[0]!.accessToken, 'general', restClientId);
     const handshake = await timed(async () => {
