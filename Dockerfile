@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1
-# The chat backend: compiled JavaScript on Node 20, production dependencies only, as the `node` user.
+# The chat backend: compiled JavaScript on Node 24 LTS, production dependencies only, as the `node` user.
 #   docker build -t chat-backend .
 #   docker run -p 5000:5000 -e NODE_ENV=production -e JWT_SECRET=... -e DATABASE_URL=... chat-backend
 # See deploy/README.md for the compose setup (PostgreSQL, Redis, two nodes, nginx).
 
-ARG NODE_VERSION=20
+ARG NODE_VERSION=24
 
 # ---- build: all dependencies, TypeScript → dist/, the demo client → public/ -------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
