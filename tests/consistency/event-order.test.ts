@@ -1,3 +1,4 @@
+import { onlyIn, skipUnless } from '../helpers/skips.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -9,7 +10,6 @@ import {
   type TestRoom,
   type TestUser,
 } from '../helpers/factories.js';
-import { testDbKind } from '../helpers/db.js';
 import { sleep, socketPool, type RecordedSocket } from '../helpers/sockets.js';
 import { png, upload } from '../files/support.js';
 import { barrier } from '../realtime/support.js';
@@ -189,7 +189,8 @@ describe('message events of a room reach each socket in rev order', () => {
 // a message committed after it must not reach sockets before it. To make that query slow on purpose,
 // a second connection holds an exclusive lock on message_reactions (read for the view, never written by
 // a send) while the next plain message is sent. PGlite has a single connection: PostgreSQL only.
-describe.skipIf(testDbKind === 'pglite')('a slow view of a reply or file message', () => {
+const slowView = skipUnless(onlyIn('pg'));
+describe.skipIf(slowView.skip)(slowView.title('a slow view of a reply or file message'), () => {
   let alice: TestUser;
   let bob: TestUser;
   let locker: pg.Client;

@@ -1,3 +1,4 @@
+import { requireOrSkip, skipUnless } from '../helpers/skips.js';
 import { and, eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -58,8 +59,10 @@ async function killSubscribers(): Promise<void> {
   }
 }
 
-describe.skipIf(!privateRedisAvailable)(
-  'subscriptions follow the database (skipped without redis-server for a private Redis)',
+const skip = skipUnless(requireOrSkip(privateRedisAvailable, 'redis-server'));
+
+describe.skipIf(skip.skip)(
+  skip.title('subscriptions follow the database (two nodes, a private Redis)'),
   () => {
     beforeAll(async () => {
       redis = await startPrivateRedis();

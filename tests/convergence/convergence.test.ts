@@ -1,6 +1,6 @@
+import { onlyIn, requireOrSkip } from '../helpers/skips.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultCluster, type FaultCluster } from '../faults/support.js';
-import { testDbKind } from '../helpers/db.js';
 import { privatePostgresAvailable, privateRedisAvailable } from '../helpers/private-services.js';
 import { ConvergenceClient } from './client.js';
 import type { NodeSet } from './faults.js';
@@ -18,14 +18,12 @@ import { auditAcked, auditRooms, compareView, readTruth } from './truth.js';
 const USERS = 12;
 const { seed, actions } = settingsFromEnv();
 
-const skipReason =
-  testDbKind !== 'pg'
-    ? 'runs in the pg project only'
-    : !privatePostgresAvailable
-      ? 'initdb/pg_ctl missing'
-      : !privateRedisAvailable
-        ? 'redis-server missing'
-        : undefined;
+// Under .ci/run (CI_REQUIRE_TOOLS=1) a missing initdb or redis-server fails instead of skipping.
+const skipReason = [
+  requireOrSkip(privatePostgresAvailable, 'initdb'),
+  requireOrSkip(privateRedisAvailable, 'redis-server'),
+  onlyIn('pg'),
+].find((r) => r !== undefined);
 
 /** The seed, on every line that a failure prints. */
 const about = (what: string) => `seed ${seed} (CONVERGENCE_SEED=${seed} to replay): ${what}`;

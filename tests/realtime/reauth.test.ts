@@ -1,3 +1,4 @@
+import { requireOrSkip, skipUnless } from '../helpers/skips.js';
 import { eq, sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
@@ -172,8 +173,10 @@ async function killSubscribers(redis: PrivateRedis): Promise<void> {
   }
 }
 
-describe.skipIf(!privateRedisAvailable)(
-  'sessions across two nodes (skipped without redis-server for a private Redis)',
+const twoNodes = skipUnless(requireOrSkip(privateRedisAvailable, 'redis-server'));
+
+describe.skipIf(twoNodes.skip)(
+  twoNodes.title('sessions across two nodes (a private Redis)'),
   () => {
     let redis: PrivateRedis;
     let testDb: TestDatabase;
