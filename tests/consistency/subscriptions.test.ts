@@ -1,6 +1,5 @@
 import { requireOrSkip, skipUnless } from '../helpers/skips.js';
 import { and, eq } from 'drizzle-orm';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { roomMembers } from '../../src/db/schema/index.js';
 import { roomChannel } from '../../src/realtime/channels.js';
@@ -14,6 +13,7 @@ import {
   type TestUser,
 } from '../helpers/factories.js';
 import {
+  killRedisClients,
   privateRedisAvailable,
   startPrivateRedis,
   type PrivateRedis,
@@ -50,14 +50,8 @@ async function followers(node: TestApp, roomId: string, user: TestUser): Promise
     .length;
 }
 
-async function killSubscribers(): Promise<void> {
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  try {
-    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-  } finally {
-    admin.disconnect();
-  }
-}
+/** Node A's and node B's subscriber connections drop (ioredis reconnects them). */
+const killSubscribers = () => killRedisClients(redis.url, 'pubsub');
 
 const skip = skipUnless(requireOrSkip(privateRedisAvailable, 'redis-server'));
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { killRedisClients } from '../helpers/private-services.js';
 import type { ServerProcess } from '../helpers/processes.js';
 import { sleep } from '../helpers/sockets.js';
 import type { Rng } from './random.js';
@@ -68,21 +68,6 @@ export async function startNodeOnPort(
   }
   await stop(2000);
   throw new Error(`restarted node at ${url} not healthy after ${timeoutMs} ms:\n${log}`);
-}
-
-/** `CLIENT KILL TYPE <type>` on the private Redis: every such connection of the nodes drops. */
-export async function killRedisClients(
-  redisUrl: string,
-  type: 'pubsub' | 'normal',
-): Promise<number> {
-  // SKIPME defaults to yes: this admin connection survives its own TYPE normal.
-  const admin = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await admin.connect();
-    return Number(await admin.call('CLIENT', 'KILL', 'TYPE', type));
-  } finally {
-    admin.disconnect();
-  }
 }
 
 export type FaultKind = 'redis-pubsub' | 'redis-normal' | 'kill-node';

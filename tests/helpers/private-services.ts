@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { freePort } from './processes.js';
 
 /**
@@ -231,4 +232,19 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await kill();
     },
   };
+}
+
+/** `CLIENT KILL TYPE <type>` on the private Redis: every such connection of the nodes drops. */
+export async function killRedisClients(
+  redisUrl: string,
+  type: 'pubsub' | 'normal',
+): Promise<number> {
+  // SKIPME defaults to yes: this admin connection survives its own TYPE normal.
+  const admin = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await admin.connect();
+    return Number(await admin.call('CLIENT', 'KILL', 'TYPE', type));
+  } finally {
+    admin.disconnect();
+  }
 }

@@ -1,7 +1,6 @@
 import { requireOrSkip, skipUnless } from '../helpers/skips.js';
 import { eq, sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../src/db/schema/index.js';
 import type { ChatSocket } from '../../src/realtime/socket-events.js';
@@ -9,6 +8,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createRoom, createUser, login, type TestUser } from '../helpers/factories.js';
 import {
+  killRedisClients,
   privateRedisAvailable,
   startPrivateRedis,
   type PrivateRedis,
@@ -164,14 +164,7 @@ describe('reauth and the end of a socket', () => {
 });
 
 /** Kills the pub/sub connections of every node on the private Redis; ioredis reconnects them. */
-async function killSubscribers(redis: PrivateRedis): Promise<void> {
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  try {
-    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-  } finally {
-    admin.disconnect();
-  }
-}
+const killSubscribers = (redis: PrivateRedis) => killRedisClients(redis.url, 'pubsub');
 
 const twoNodes = skipUnless(requireOrSkip(privateRedisAvailable, 'redis-server'));
 
