@@ -108,6 +108,10 @@ export function attachSocketServer(
   /** This node's sockets. */
   const localSockets = () => [...io.of('/').sockets.values()] as unknown as ChatSocket[];
 
+  /** Applies one membership change seen while the socket's rooms were being read. */
+  const follow = (socket: ChatSocket, roomId: string, joined: boolean) =>
+    joined ? socket.join(roomChannel(roomId)) : socket.leave(roomChannel(roomId));
+
   /**
    * A session revoked while this node's Redis subscriber was cut off (its `disconnectSession` never
    * arrived), or revoked in the database directly, or expired: the sockets of every such session on
@@ -147,9 +151,7 @@ export function attachSocketServer(
       }
       for (const [userId, roomId, joined] of changes) {
         for (const socket of sockets) {
-          if (socket.data.actor.userId !== userId) continue;
-          if (joined) socket.join(roomChannel(roomId));
-          else socket.leave(roomChannel(roomId));
+          if (socket.data.actor.userId === userId) void follow(socket, roomId, joined);
         }
       }
     } finally {
@@ -187,10 +189,7 @@ export function attachSocketServer(
       sessionChannel(actor.sessionId),
       ...roomIds.map(roomChannel),
     ]);
-    for (const [roomId, joined] of changes) {
-      if (joined) socket.join(roomChannel(roomId));
-      else socket.leave(roomChannel(roomId));
-    }
+    for (const [roomId, joined] of changes) void follow(socket, roomId, joined);
 
     // send-message is counted per user, across their sockets and nodes; other events per socket.
     const messageLimiter = { take: () => limits.takeMessage(actor.userId) };
@@ -240,8 +239,8 @@ export function attachSocketServer(
       limits
         .heartbeat([...slots.values()])
         .catch((err: unknown) => log.warn({ err }, 'socket limits heartbeat failed'));
-      const sockets = [...io.of('/').sockets.values()].map((s) => ({
-        userId: (s.data as { actor: { userId: string } }).actor.userId,
+      const sockets = localSockets().map((s) => ({
+        userId: s.data.actor.userId,
         socketId: s.id,
       }));
       presence.store

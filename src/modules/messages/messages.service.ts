@@ -56,8 +56,10 @@ export interface ReadReceipt {
 export const SYNC_PAGE = 100;
 export const SYNC_TOTAL = 1000;
 
-/** One room of a `sync`: new messages after a seq, or every change after a revision. */
-export type SyncRequest = { room: string; after: number } | { room: string; rev: number };
+/** Where a catch-up starts: after a seq (new messages), or after a revision (every change). */
+export type SyncPosition = { after: number } | { rev: number };
+/** One room of a `sync`. */
+export type SyncRequest = { room: string } & SyncPosition;
 
 export type SyncEntry =
   | { room: string; messages: (MessageView | Tombstone)[]; hasMore: boolean; rev: number }
@@ -165,33 +167,31 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     throw notFound('Room');
   }
 
-  /** What `sync` and `GET /messages?rev=` return for one room: changes after `rev`, in rev order. */
-  async function changesSince(roomId: string, rev: number, limit: number) {
+  /**
+   * What `sync` and `GET /messages?rev=` return for one room: new messages after a seq (`after`), or
+   * every change after a revision (`rev`) in rev order; with the revision to ask from next time.
+   */
+  async function catchUp(roomId: string, from: SyncPosition, limit: number) {
     // Read first: every revision up to this one is committed (revisions commit in order, under the
     // room's lock), so what the query below returns covers at least all of them.
     const current = (await repo.roomRev(db, roomId)) ?? 0;
-    const records = await repo.listChangedSince(db, roomId, rev, limit + 1);
+    const records =
+      'rev' in from
+        ? await repo.listChangedSince(db, roomId, from.rev, limit + 1)
+        : await repo.listAfter(db, roomId, from.after, limit + 1);
     const page = records.slice(0, limit);
     const hasMore = records.length > limit;
     const lastRev = page.at(-1)?.message.rev;
     return {
       messages: await hydrate(db, page, loadFiles),
       hasMore,
-      // Complete: the room's revision (or a newer one the query saw). A client that asked from past
-      // the room's revision is told the room's, so that it asks from there next time.
-      rev: hasMore && lastRev !== undefined ? lastRev : Math.max(current, lastRev ?? 0),
-    };
-  }
-
-  /** What `sync` returns for an `after` entry: new messages by seq, and the room's revision. */
-  async function newSince(roomId: string, after: number, limit: number) {
-    const current = (await repo.roomRev(db, roomId)) ?? 0;
-    const records = await repo.listAfter(db, roomId, after, limit + 1);
-    const page = records.slice(0, limit);
-    return {
-      messages: await hydrate(db, page, loadFiles),
-      hasMore: records.length > limit,
-      rev: current,
+      // By seq: the room's revision. By rev, complete: the room's (or a newer one the query saw); a
+      // client that asked from past the room's revision is told the room's, to ask from there next.
+      rev: !('rev' in from)
+        ? current
+        : hasMore && lastRev !== undefined
+          ? lastRev
+          : Math.max(current, lastRev ?? 0),
     };
   }
 
@@ -248,7 +248,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const { room } = await requireMember(db, query.room, actor.userId);
       const limit = query.limit;
       if (query.rev !== undefined) {
-        const changes = await changesSince(room.id, query.rev, limit);
+        const changes = await catchUp(room.id, { rev: query.rev }, limit);
         return {
           items: changes.messages,
           page: {
@@ -381,14 +381,11 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
           }
           seen.add(room.id);
           const limit = Math.min(SYNC_PAGE, budget);
+          // Past the total budget: nothing for this room, and ask again from where it was.
           const page =
-            'rev' in request
-              ? limit > 0
-                ? await changesSince(room.id, request.rev, limit)
-                : { messages: [], hasMore: true, rev: request.rev }
-              : limit > 0
-                ? await newSince(room.id, request.after, limit)
-                : { messages: [], hasMore: true, rev: 0 };
+            limit > 0
+              ? await catchUp(room.id, request, limit)
+              : { messages: [], hasMore: true, rev: 'rev' in request ? request.rev : 0 };
           budget -= page.messages.length;
           entries.push({ room: request.room, ...page });
         } catch (err) {
