@@ -71,15 +71,7 @@ export function createSendBatcher(db: Db) {
     send(roomId: string, message: NewMessage): Promise<Inserted> {
       return new Promise((resolve, reject) => {
         const existing = queues.get(roomId);
-        const pending: Pending = {
-          senderId: message.senderId,
-          type: message.type,
-          content: message.content,
-          replyToId: message.replyToId,
-          clientId: message.clientId,
-          resolve,
-          reject,
-        };
+        const pending: Pending = { ...message, resolve, reject };
         if (existing) {
           existing.push(pending);
           return;
