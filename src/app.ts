@@ -10,41 +10,38 @@ import type { AppContext } from './context.js';
 import type { Database } from './db/client.js';
 import { requireAuth } from './http/auth.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
-import { healthHandler } from './http/health.js';
 import { createLimiter, type RateLimitStoreFactory } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { demoClientRoutes } from './http/static-client.js';
 import { safeError, type Logger } from './logger.js';
-import { createMetrics, metricsHandler } from './observability/metrics.js';
+import { mountRoutes } from './http/mount-routes.js';
+import { systemRoutes } from './http/system.routes.js';
+import { createMetrics } from './observability/metrics.js';
 import { docsRoutes } from './openapi/docs.routes.js';
+import { clientEvents, featureRoutes, type Services } from './modules/index.js';
 import { startAuthCleanup } from './modules/auth/auth.cleanup.js';
-import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createTokenSigner } from './modules/auth/tokens.js';
-import { messagesRoutes } from './modules/messages/messages.routes.js';
 import { createAvatarService } from './modules/files/avatar.service.js';
 import { createClamavScanner } from './modules/files/clamav.js';
-import { localDownloadRoutes } from './modules/files/download.routes.js';
-import { avatarRoutes, filesRoutes } from './modules/files/files.routes.js';
 import { createFilesService } from './modules/files/files.service.js';
 import { createStorage } from './modules/files/storage/create-storage.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
-import { roomsRoutes } from './modules/rooms/rooms.routes.js';
 import { createRoomsService } from './modules/rooms/rooms.service.js';
+import { listRoomIdsOfUser, listRoomIdsOfUsers } from './modules/rooms/rooms.port.js';
+import { createMemoryTyping, createRedisTyping } from './modules/rooms/typing-store.js';
 import { createTypingService } from './modules/rooms/typing.service.js';
+import { createRedisPresence } from './modules/users/presence-redis.js';
+import { createMemoryPresence } from './modules/users/presence-store.js';
 import { createPresenceService } from './modules/users/presence.service.js';
-import { usersRoutes } from './modules/users/users.routes.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { attachSocketServer } from './realtime/connections.js';
 import { clientAddress, createIo } from './realtime/io.js';
-import { createRedisPresence } from './realtime/presence-redis.js';
-import { createMemoryPresence } from './realtime/presence-store.js';
 import { connectRedis, type RedisConnections } from './realtime/redis.js';
 import { createRoomBus } from './realtime/room-bus.js';
 import { createSocketBroadcaster } from './realtime/socket-broadcaster.js';
 import { createRedisLimitStore } from './realtime/socket-limit-store.js';
 import { createSocketLimits } from './realtime/socket-limits.js';
-import { createMemoryTyping, createRedisTyping } from './realtime/typing-store.js';
 
 export interface AppDeps {
   config: Config;
@@ -130,20 +127,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   // Several nodes may run it: each batch takes a try-lock, so only one of them does the work.
   const authCleanup = startAuthCleanup(ctx, config.CLEANUP_INTERVAL_MS);
-  const stopSockets = attachSocketServer(io, ctx, bus, {
-    auth,
-    rooms,
-    messages,
-    users,
-    presence,
-    typing,
-    limits: createSocketLimits(
-      config,
-      log,
-      redis ? createRedisLimitStore(redis.cmd, redis.prefix, config.PRESENCE_TTL_MS) : undefined,
-    ),
-    clientIp: (req) => clientAddress(app, req),
-  });
 
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -178,13 +161,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   );
 
   app.use(ctx.metrics.httpMiddleware);
-  app.get('/health', healthHandler(database, config.NODE_ENV));
-  app.get(
-    '/metrics',
-    metricsHandler(ctx.metrics, config.METRICS_TOKEN, config.TRUST_PROXY !== false),
-  );
   app.use(demoClientRoutes({ publicUrl: config.publicUrl }));
-  if (local) app.use('/files', localDownloadRoutes(local));
 
   const rateLimitStore = redis ? redisRateLimitStore(redis) : undefined;
   const generalLimiter = createLimiter({
@@ -200,19 +177,81 @@ export async function createApp(deps: AppDeps): Promise<App> {
     failedOnly: true,
     storeFactory: rateLimitStore,
   });
-  const authenticated = requireAuth(auth.authenticate);
+  const authenticate = requireAuth(auth.authenticate);
+
+  const services: Services = {
+    auth,
+    users,
+    presence,
+    rooms,
+    typing,
+    messages,
+    files,
+    avatars,
+    localFiles: local,
+  };
+  // The realtime layer knows no feature: it gets the declared events, the services their handlers
+  // use, and what the connection lifecycle needs, from here.
+  const stopSockets = attachSocketServer(io, ctx, bus, {
+    events: clientEvents,
+    services,
+    features: {
+      auth,
+      rooms: {
+        roomIdsOfUser: (userId) => listRoomIdsOfUser(database.db, userId),
+        roomIdsOfUsers: (userIds) => listRoomIdsOfUsers(database.db, userIds),
+      },
+      presence: {
+        socketConnected: presence.socketConnected,
+        socketDisconnected: presence.socketDisconnected,
+        heartbeat: (sockets) => presence.store.heartbeat(sockets).then(() => presence.sweep()),
+        onlineFor: presence.onlineFor,
+        stop: presence.stop,
+      },
+      typing,
+    },
+    limits: createSocketLimits(
+      config,
+      log,
+      redis ? createRedisLimitStore(redis.cmd, redis.prefix, config.PRESENCE_TTL_MS) : undefined,
+    ),
+    clientIp: (req) => clientAddress(app, req),
+  });
+  const mountOptions = {
+    authenticate,
+    limiters: { auth: authLimiter },
+    maxUploadBytes: config.maxUploadBytes,
+  };
+  // Outside /api/v1 (no general limiter, no JSON body): health, metrics, the local driver's files.
+  const root = Router();
+  mountRoutes(
+    root,
+    systemRoutes,
+    {
+      database,
+      environment: config.NODE_ENV,
+      metrics: ctx.metrics,
+      metricsToken: config.METRICS_TOKEN,
+      behindProxy: config.TRUST_PROXY !== false,
+    },
+    mountOptions,
+  );
+  mountRoutes(
+    root,
+    featureRoutes.filter((r) => r.root),
+    services,
+    mountOptions,
+  );
+  app.use(root);
 
   const api = Router();
   api.use(generalLimiter);
   api.use(express.json({ limit: config.JSON_BODY_LIMIT }));
-  api.use('/auth', authRoutes({ auth, requireAuth: authenticated, authLimiter }));
-  api.use('/users', authenticated, avatarRoutes({ avatars }), usersRoutes({ users, presence }));
-  api.use('/rooms', authenticated, roomsRoutes({ rooms }));
-  api.use('/messages', authenticated, messagesRoutes({ messages }));
-  api.use(
-    '/files',
-    authenticated,
-    filesRoutes({ files, messages, maxUploadBytes: config.maxUploadBytes }),
+  mountRoutes(
+    api,
+    featureRoutes.filter((r) => !r.root),
+    services,
+    mountOptions,
   );
 
   // `/api/...` is an alias of the current version: rewrite once, so each request passes one limiter.
@@ -222,7 +261,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
     next();
   });
-  app.use('/api/v1/docs', docsRoutes());
+  app.use('/api/v1/docs', docsRoutes([...systemRoutes, ...featureRoutes]));
   app.use('/api/v1', api);
   app.use(notFoundHandler);
   // Stack traces in development only, and never behind a proxy (every caller would look local).

@@ -15,8 +15,8 @@ const ATTEMPTS = 4;
  * `Retry-After` when it keeps failing. Every multi-statement write goes through here.
  *
  * Lock order (the one rule that keeps concurrent writes free of deadlocks): a transaction that touches
- * a room's rows locks the `rooms` row first (`lockRoom` in rooms.repo), then member rows, then message
- * rows, then reactions and files.
+ * a room's rows locks the `rooms` row first (`lockRoom` in rooms.repo; other features call it through
+ * rooms.port), then member rows, then message rows, then reactions and files.
  */
 export async function transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {

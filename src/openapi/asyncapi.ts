@@ -5,7 +5,11 @@ import {
   pruneComponents,
   type JsonSchema,
 } from './json-schema.js';
-import { AckError, ackSchemas, clientEvents, serverEvents } from './socket-catalogue.js';
+import { z } from 'zod';
+import { clientEvents, serverEvents } from '../modules/index.js';
+import type { ServerEvent } from '../realtime/event.js';
+import { realtimeServerEvents } from '../realtime/realtime.events.js';
+import { AckError, named } from './schemas.js';
 
 /** AsyncAPI's default schema format is a superset of JSON Schema draft-07. */
 const TARGET = 'draft-07';
@@ -36,7 +40,22 @@ export interface AsyncApiDocument {
 
 const messageRef = (key: string) => ({ $ref: `${CHANNEL}/messages/${key}` });
 
-/** The AsyncAPI 3.0 document of the Socket.io events, from the same schemas the handlers use. */
+/** Every server → client event: the features', then the realtime layer's own. */
+export const documentedServerEvents: ServerEvent[] = [...serverEvents, ...realtimeServerEvents];
+
+/** `{ success: true, data }` for an acknowledgement, registered as `<Event>Ack`. */
+function ackOf(event: string, data: z.ZodType) {
+  const name = `${event
+    .split('-')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('')}Ack`;
+  return named(name, z.strictObject({ success: z.literal(true), data }));
+}
+
+/** The successful acknowledgement of each client event, by event name. */
+export const ackSchemas = new Map(clientEvents.map((e) => [e.name, ackOf(e.name, e.ack)]));
+
+/** The AsyncAPI 3.0 document of the Socket.io events, generated from their declarations. */
 export function buildAsyncApiDocument(): AsyncApiDocument {
   const messages: AsyncApiDocument['components']['messages'] = {};
   const operations: AsyncApiDocument['operations'] = {};
@@ -74,7 +93,7 @@ export function buildAsyncApiDocument(): AsyncApiDocument {
     };
   }
 
-  for (const event of serverEvents) {
+  for (const event of documentedServerEvents) {
     messages[event.name] = {
       name: event.name,
       title: event.name,

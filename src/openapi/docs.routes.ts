@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import express, { Router, type Response } from 'express';
 import { notFound } from '../errors.js';
+import type { Route } from '../http/route.js';
 import { buildAsyncApiDocument } from './asyncapi.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -81,9 +82,6 @@ function page(base: string): string {
 `;
 }
 
-let openApiJson: string | undefined;
-let asyncApiJson: string | undefined;
-
 function sendJson(res: Response, json: string): void {
   res.setHeader('Cache-Control', 'no-cache');
   res.type('application/json').send(json);
@@ -91,10 +89,13 @@ function sendJson(res: Response, json: string): void {
 
 /**
  * The API documentation, public (no auth): GET / (Swagger UI), /openapi.json, /asyncapi.json, and the
- * Swagger UI assets from the swagger-ui-dist package under /assets. Documents are built on first use.
+ * Swagger UI assets from the swagger-ui-dist package under /assets. Documents are built on first use,
+ * from the routes the app mounts.
  */
-export function docsRoutes(): Router {
+export function docsRoutes(routes: readonly Route[]): Router {
   const router = Router();
+  let openApiJson: string | undefined;
+  let asyncApiJson: string | undefined;
 
   router.use((_req, res, next) => {
     res.setHeader('Content-Security-Policy', DOCS_CSP);
@@ -112,7 +113,7 @@ export function docsRoutes(): Router {
   });
 
   router.get('/openapi.json', (_req, res) => {
-    openApiJson ??= JSON.stringify(buildOpenApiDocument());
+    openApiJson ??= JSON.stringify(buildOpenApiDocument(routes));
     sendJson(res, openApiJson);
   });
 

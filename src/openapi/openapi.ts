@@ -8,11 +8,12 @@ import {
 } from './json-schema.js';
 import {
   errorStatusesOf,
-  routeCatalogue,
+  fullPath,
+  templatePath,
   type ResponseDoc,
-  type RouteDoc,
+  type Route,
   type Tag,
-} from './route-catalogue.js';
+} from '../http/route.js';
 
 const TARGET = 'draft-2020-12';
 
@@ -27,7 +28,7 @@ const TAGS: Record<Tag, string> = {
 
 const DESCRIPTION = `The REST half of the chat backend; the Socket.io half is described by the AsyncAPI document at \`/api/docs/asyncapi.json\` (and \`docs/socket-events.md\`).
 
-- Every \`/api/v1/...\` route is also served at \`/api/...\`.
+- Every \`/api/v1/...\` route is also served at \`/api/...\`; \`/health\`, \`/metrics\` and the \`/files/...\` downloads are at the root.
 - Success: \`{ "success": true, "data": ... }\`; lists add \`page: { nextCursor, limit }\`. Pagination is by cursor, newest first: \`?limit=\` (default 50, max 100) and \`?before=<nextCursor>\`.
 - Errors: \`{ "success": false, "error": { "code", "message", "details"? } }\`; the code fits the status. 429 carries \`Retry-After\`.
 - Auth: \`Authorization: Bearer <accessToken>\` from register, login or refresh.
@@ -71,9 +72,9 @@ function objectProperties(schema: JsonSchema): [string, JsonSchema, boolean][] {
   return Object.entries(properties).map(([name, s]) => [name, s, required.has(name)]);
 }
 
-function parameters(route: RouteDoc): unknown[] {
+function parameters(route: Route): unknown[] {
   const list: unknown[] = [];
-  const template = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  const template = [...templatePath(route.path).matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
   const params = route.params ? objectProperties(inputSchema(route.params, TARGET)) : [];
   const names = params.map(([name]) => name);
   if (template.join() !== names.join()) {
@@ -88,7 +89,7 @@ function parameters(route: RouteDoc): unknown[] {
   return list;
 }
 
-function requestBody(route: RouteDoc): unknown {
+function requestBody(route: Route): unknown {
   if (route.body) {
     return {
       // A body whose schema accepts nothing at all (logout's defaults to {}) may be left out.
@@ -99,7 +100,7 @@ function requestBody(route: RouteDoc): unknown {
   if (route.multipart) {
     return {
       required: true,
-      content: { 'multipart/form-data': { schema: inputSchema(route.multipart, TARGET) } },
+      content: { 'multipart/form-data': { schema: inputSchema(route.multipart.doc, TARGET) } },
     };
   }
   return undefined;
@@ -113,7 +114,7 @@ function response(doc: ResponseDoc): unknown {
   };
 }
 
-function operation(route: RouteDoc): Record<string, unknown> {
+function operation(route: Route): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   responses[route.success.status] = response(route.success);
   for (const status of route.success.also ?? []) responses[status] = response(route.success);
@@ -128,11 +129,7 @@ function operation(route: RouteDoc): Record<string, unknown> {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
-    security: route.auth
-      ? [{ bearerAuth: [] }]
-      : route.operationId === 'metrics'
-        ? [{ metricsToken: [] }, {}]
-        : [],
+    security: route.auth ? [{ bearerAuth: [] }] : (route.security ?? []),
   };
   const params = parameters(route);
   if (params.length > 0) op.parameters = params;
@@ -151,20 +148,22 @@ export interface OpenApiDocument {
   [k: string]: unknown;
 }
 
-/** The OpenAPI 3.1 document of every route in the catalogue, generated from the zod schemas. */
-export function buildOpenApiDocument(): OpenApiDocument {
+/**
+ * The OpenAPI 3.1 document of the declared routes (the ones the app mounts), generated from their zod
+ * schemas. Paths are full (`/api/v1/rooms/{id}`, `/health`), under the server root.
+ */
+export function buildOpenApiDocument(routes: readonly Route[]): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
-  for (const route of routeCatalogue) {
-    const item = (paths[route.path] ??= route.root
-      ? { servers: [{ url: '/', description: 'The server root (outside /api/v1)' }] }
-      : {});
-    if (item[route.method]) throw new Error(`${route.method} ${route.path} documented twice`);
+  for (const route of routes) {
+    const path = templatePath(fullPath(route));
+    const item = (paths[path] ??= {});
+    if (item[route.method]) throw new Error(`${route.method} ${path} declared twice`);
     item[route.method] = operation(route);
   }
   const doc: OpenApiDocument = {
     openapi: '3.1.0',
     info: { title: 'Chat API', version: '1', description: DESCRIPTION },
-    servers: [{ url: '/api/v1', description: 'This server (also at /api)' }],
+    servers: [{ url: '/', description: 'This server' }],
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {

@@ -291,6 +291,16 @@ export const ErrorBody = named(
   'Every error; the code fits the status',
 );
 
+/** A socket event's failed acknowledgement: the error body of REST, without the stack. */
+export const AckError = named(
+  'AckError',
+  z.strictObject({
+    success: z.literal(false),
+    error: ErrorBody.shape.error.omit({ stack: true }),
+  }),
+  'A failed acknowledgement: the same codes as REST',
+);
+
 export const Health = named(
   'Health',
   z.strictObject({

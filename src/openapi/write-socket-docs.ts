@@ -1,5 +1,5 @@
 /**
- * `npm run docs:sockets`: regenerates docs/socket-events.md from the socket catalogue. The docs tests
+ * `npm run docs:sockets`: regenerates docs/socket-events.md from the event declarations. The docs tests
  * fail while the committed page differs from what this writes.
  */
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,19 +1,32 @@
+import type { PayloadOf, ServerEvent } from './event.js';
+
 /**
- * What services use to tell connected clients about a committed change. The Socket.io implementation
- * is in socket-broadcaster.ts.
+ * What services use to tell connected clients about a committed change: always a declared server
+ * event (event.ts) with a payload of its schema's type. The Socket.io implementation is in
+ * socket-broadcaster.ts.
  */
 export interface Broadcaster {
   /**
    * A committed change of the room's messages, which took revision `rev`: reaches each subscriber in
    * rev order. Call right after the commit; `payload` may be a promise, and null delivers nothing.
    */
-  toRoomInOrder(roomId: string, rev: number, event: string, payload: unknown): void;
-  toRoom(roomId: string, event: string, payload: unknown): void;
+  toRoomInOrder<E extends ServerEvent>(
+    roomId: string,
+    rev: number,
+    event: E,
+    payload: NoInfer<PayloadOf<E> | null | Promise<PayloadOf<E> | null>>,
+  ): void;
+  toRoom<E extends ServerEvent>(roomId: string, event: E, payload: NoInfer<PayloadOf<E>>): void;
   /** To the room's subscribers except every socket of one user (typing indicators). */
-  toRoomExceptUser(roomId: string, userId: string, event: string, payload: unknown): void;
-  toUser(userId: string, event: string, payload: unknown): void;
+  toRoomExceptUser<E extends ServerEvent>(
+    roomId: string,
+    userId: string,
+    event: E,
+    payload: NoInfer<PayloadOf<E>>,
+  ): void;
+  toUser<E extends ServerEvent>(userId: string, event: E, payload: NoInfer<PayloadOf<E>>): void;
   /** To the subscribers of any of these rooms, each socket once. */
-  toRooms(roomIds: string[], event: string, payload: unknown): void;
+  toRooms<E extends ServerEvent>(roomIds: string[], event: E, payload: NoInfer<PayloadOf<E>>): void;
   /** Subscribes every socket of the user, on every node, to the room's events. */
   subscribeUser(userId: string, roomId: string): void;
   /** Unsubscribes every socket of the user, on every node; takes effect before the next emit. */

@@ -1,21 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
-import type { AppContext } from '../context.js';
-import { registerAuthEvents } from '../modules/auth/auth.socket.js';
-import type { AuthService } from '../modules/auth/auth.service.js';
-import { registerMessageEvents } from '../modules/messages/messages.socket.js';
-import type { MessagesService } from '../modules/messages/messages.service.js';
-import * as roomsRepo from '../modules/rooms/rooms.repo.js';
-import { registerRoomEvents } from '../modules/rooms/rooms.socket.js';
-import type { RoomsService } from '../modules/rooms/rooms.service.js';
-import type { TypingService } from '../modules/rooms/typing.service.js';
-import type { PresenceService } from '../modules/users/presence.service.js';
-import { registerUserEvents } from '../modules/users/users.socket.js';
-import type { UsersService } from '../modules/users/users.service.js';
+import type { Actor, AppContext } from '../context.js';
 import { roomChannel, sessionChannel, userChannel } from './channels.js';
-import { handshakeAuth, handshakeRefusal } from './io.js';
+import type { ClientEvent, EventContext, PayloadOf } from './event.js';
+import { handshakeAuth, handshakeRefusal, type TokenVerifier } from './io.js';
+import { onlineUsers } from './realtime.events.js';
 import type { RoomBus } from './room-bus.js';
-import { SocketRateLimiter, type ChatSocket } from './socket-events.js';
+import {
+  mountEvents,
+  socketDeadline,
+  SocketRateLimiter,
+  type ChatSocket,
+  type ExpiryReason,
+} from './socket-events.js';
 import { expireAtDeadline, expireSocket } from './socket-expiry.js';
 import type { SocketLimits, SocketSlot } from './socket-limits.js';
 
@@ -28,13 +25,50 @@ interface PendingSubscriptions {
   slot?: SocketSlot;
 }
 
-export interface SocketServices {
-  auth: AuthService;
-  rooms: RoomsService;
-  messages: MessagesService;
-  users: UsersService;
-  presence: PresenceService;
-  typing: TypingService;
+/**
+ * What the connection layer needs of the features, handed in by the composition root (app.ts): the
+ * realtime layer imports no feature module.
+ */
+export interface SocketFeatures {
+  auth: {
+    /** The handshake's token check, the same as REST's. */
+    verify: TokenVerifier;
+    /** Of these sessions, the ones revoked or expired, and which. */
+    deadSessions(
+      sessionIds: string[],
+    ): Promise<Map<string, Exclude<ExpiryReason, 'token-expired'>>>;
+  };
+  rooms: {
+    /** The rooms a user belongs to: the socket's subscriptions at the handshake. */
+    roomIdsOfUser(userId: string): Promise<string[]>;
+    /** The rooms of many users at once (every user present when they have none). */
+    roomIdsOfUsers(userIds: string[]): Promise<Map<string, Set<string>>>;
+  };
+  presence: {
+    /** A socket connected (the user may come online). */
+    socketConnected(actor: Actor, socketId: string): Promise<void>;
+    /** A socket closed (the user may go offline after a grace period). */
+    socketDisconnected(actor: Actor, socketId: string): Promise<void>;
+    /** Keeps this node's sockets alive in the shared presence, and announces users of dead nodes. */
+    heartbeat(sockets: { userId: string; socketId: string }[]): Promise<void>;
+    /** The `online-users` list sent to a socket on connect. */
+    onlineFor(actor: Actor): Promise<PayloadOf<typeof onlineUsers>>;
+    /** Stops the grace-period timers (shutting down). */
+    stop(): void;
+  };
+  typing: {
+    /** A socket closed: what was typed from it stops. */
+    stopAll(socketId: string): Promise<void>;
+    close(): void;
+  };
+}
+
+export interface SocketServerOptions<Svc> {
+  features: SocketFeatures;
+  /** Every client → server event, as the features declare them (src/modules/index.ts). */
+  events: readonly ClientEvent<Svc>[];
+  /** What the event handlers receive as their services. */
+  services: Svc;
   limits: SocketLimits;
   /** The client address of a handshake request, as the REST limits see it. */
   clientIp: (req: IncomingMessage) => string;
@@ -42,17 +76,19 @@ export interface SocketServices {
 
 /**
  * Connection lifecycle: authenticate the handshake, subscribe the socket to its user's channels and
- * rooms, register the event handlers, keep presence. Returns a function that stops the timers.
+ * rooms, mount the declared events, keep presence. Returns a function that stops the timers.
  */
-export function attachSocketServer(
+export function attachSocketServer<Svc>(
   io: Server,
   ctx: AppContext,
   bus: RoomBus,
-  services: SocketServices,
+  options: SocketServerOptions<Svc>,
 ): () => void {
-  const { config, log, db } = ctx;
-  const { presence, typing, limits } = services;
-  const authenticate = handshakeAuth(services.auth.verify);
+  const { config, log } = ctx;
+  const declared = new Set(options.events.map((e) => e.name));
+  const { features, limits } = options;
+  const { presence, typing } = features;
+  const authenticate = handshakeAuth(features.auth.verify);
 
   /**
    * Limits first: handshakes per address (before the token is even checked), then the open-socket
@@ -63,7 +99,7 @@ export function attachSocketServer(
    * (which the read may or may not include) is applied in the end either way.
    */
   io.use(async (socket, next) => {
-    const ip = limits.addressKey(services.clientIp(socket.request) || socket.handshake.address);
+    const ip = limits.addressKey(options.clientIp(socket.request) || socket.handshake.address);
     try {
       await limits.handshake(ip);
     } catch (err) {
@@ -85,7 +121,7 @@ export function attachSocketServer(
       );
       try {
         const data = socket.data as PendingSubscriptions;
-        data.roomIds = await roomsRepo.listRoomIdsOfUser(db, socket.data.actor.userId);
+        data.roomIds = await features.rooms.roomIdsOfUser(socket.data.actor.userId);
         data.changes = changes;
         data.unwatch = unwatch;
         data.slot = slot;
@@ -119,7 +155,7 @@ export function attachSocketServer(
    */
   async function recheckSessions(): Promise<void> {
     const sockets = localSockets();
-    const dead = await services.auth.deadSessions([
+    const dead = await features.auth.deadSessions([
       ...new Set(sockets.map((s) => s.data.actor.sessionId)),
     ]);
     for (const socket of sockets) {
@@ -141,7 +177,7 @@ export function attachSocketServer(
     );
     try {
       const userIds = [...new Set(sockets.map((s) => s.data.actor.userId))];
-      const roomsOf = await roomsRepo.listRoomIdsOfUsers(db, userIds);
+      const roomsOf = await features.rooms.roomIdsOfUsers(userIds);
       for (const socket of sockets) {
         const want = roomsOf.get(socket.data.actor.userId) ?? new Set<string>();
         for (const name of socket.rooms) {
@@ -183,7 +219,10 @@ export function attachSocketServer(
     (socket.conn as unknown as { request: unknown }).request = null;
     socket.handshake.headers = {};
 
-    socket.onAny((event: string) => ctx.metrics.countSocketEvent(event));
+    // Counted by name when declared, as `other` otherwise: the metric's cardinality stays bounded.
+    socket.onAny((event: string) =>
+      ctx.metrics.countSocketEvent(declared.has(event) ? event : 'other'),
+    );
     socket.join([
       userChannel(actor.userId),
       sessionChannel(actor.sessionId),
@@ -191,22 +230,27 @@ export function attachSocketServer(
     ]);
     for (const [roomId, joined] of changes) void follow(socket, roomId, joined);
 
-    // send-message is counted per user, across their sockets and nodes; other events per socket.
-    const messageLimiter = { take: () => limits.takeMessage(actor.userId) };
-    const eventLimiter = new SocketRateLimiter(
-      config.SOCKET_EVENT_LIMIT,
-      config.SOCKET_MESSAGE_WINDOW_MS,
-    );
-    registerMessageEvents(socket, {
-      messages: services.messages,
-      log,
-      messageLimiter,
-      eventLimiter,
-    });
-    registerRoomEvents(socket, { rooms: services.rooms, typing, log, eventLimiter });
-    registerUserEvents(socket, { users: services.users, log, eventLimiter });
     let rearm = () => {};
-    registerAuthEvents(socket, { auth: services.auth, log, eventLimiter, onReauth: () => rearm() });
+    const context: EventContext = {
+      actor,
+      socketId: socket.id,
+      extendLife({ tokenExpiresAt, sessionExpiresAt }) {
+        socket.data.tokenExpiresAt = tokenExpiresAt.getTime();
+        socket.data.sessionExpiresAt = sessionExpiresAt.getTime();
+        rearm();
+        return new Date(socketDeadline(socket.data).at);
+      },
+    };
+    mountEvents(socket, options.events, {
+      services: options.services,
+      log,
+      limiters: {
+        // Per user, across their sockets and nodes (send-message).
+        message: { take: () => limits.takeMessage(actor.userId) },
+        event: new SocketRateLimiter(config.SOCKET_EVENT_LIMIT, config.SOCKET_MESSAGE_WINDOW_MS),
+      },
+      context,
+    });
 
     if (slot) slots.set(socket.id, slot);
     socket.on('disconnect', () => {
@@ -225,7 +269,7 @@ export function attachSocketServer(
     void (async () => {
       try {
         await presence.socketConnected(actor, socket.id);
-        if (socket.connected) socket.emit('online-users', await presence.onlineFor(actor));
+        if (socket.connected) socket.emit(onlineUsers.name, await presence.onlineFor(actor));
       } catch (err) {
         log.warn({ err, userId: actor.userId }, 'presence connect failed');
       }
@@ -243,9 +287,8 @@ export function attachSocketServer(
         userId: s.data.actor.userId,
         socketId: s.id,
       }));
-      presence.store
+      presence
         .heartbeat(sockets)
-        .then(() => presence.sweep())
         .catch((err: unknown) => log.warn({ err }, 'presence heartbeat failed'));
     },
     Math.max(1000, Math.floor(config.PRESENCE_TTL_MS / 3)),

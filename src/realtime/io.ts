@@ -3,9 +3,10 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Express, Request } from 'express';
 import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
+import type { Actor } from '../context.js';
 import { toAppError } from '../errors.js';
 import { bearerToken } from '../http/auth.js';
-import type { Authenticated } from '../modules/auth/auth.service.js';
+import type { SocketLifetime } from './event.js';
 import type { RedisConnections } from './redis.js';
 import type { AnyEvents, SocketData } from './socket-events.js';
 
@@ -59,11 +60,14 @@ export function clientAddress(app: Express, req: IncomingMessage): string {
   return view.ip ?? req.socket?.remoteAddress ?? 'unknown';
 }
 
+/** Checks an access token as REST does: its user and session, and when each expires. */
+export type TokenVerifier = (token: string) => Promise<SocketLifetime & { actor: Actor }>;
+
 /**
  * The handshake check: the same verification as REST, from `auth.token` or a Bearer header. It
  * records when the token and the session expire: the socket does not outlive either.
  */
-export function handshakeAuth(verify: (token: string) => Promise<Authenticated>) {
+export function handshakeAuth(verify: TokenVerifier) {
   return async (
     socket: {
       handshake: {

@@ -4,6 +4,7 @@ import type { Actor } from '../context.js';
 import { AppError, toAppError, unauthorized, validationError } from '../errors.js';
 import { zodDetails } from '../http/validate.js';
 import { safeError, type Logger } from '../logger.js';
+import type { ClientEvent, EventContext, EventLimit } from './event.js';
 
 export interface SocketData {
   actor: Actor;
@@ -89,39 +90,52 @@ export class SocketRateLimiter implements EventLimiter {
   }
 }
 
+/** What every mounted event of one socket shares. */
+export interface MountOptions<Svc> {
+  services: Svc;
+  log: Logger;
+  /** The socket's limiter of each rate-limit class. */
+  limiters: Record<EventLimit, EventLimiter>;
+  /** What the handlers see of the socket. */
+  context: EventContext;
+}
+
 /**
- * Registers a client → server event: refused once the socket's token or session has expired (the
- * timer that ends the socket may not have fired yet), payload validated with its schema, the
- * handler's result (or error) sent back through the acknowledgement callback as
- * `{ success, data | error }`.
+ * Mounts declared client → server events on a socket. Each is refused once the socket's token or
+ * session has expired (the timer that ends the socket may not have fired yet), then counted by its
+ * rate limit, then its payload validated with its schema; the handler's result (or error) is sent
+ * back through the acknowledgement callback as `{ success, data | error }`.
  */
-export function onEvent<S extends z.ZodType>(
+export function mountEvents<Svc>(
   socket: ChatSocket,
-  log: Logger,
-  event: string,
-  schema: S,
-  handler: (input: z.output<S>) => Promise<unknown>,
-  limiters: EventLimiter[] = [],
+  events: readonly ClientEvent<Svc>[],
+  options: MountOptions<Svc>,
 ): void {
-  socket.on(event, async (...args: unknown[]) => {
-    const last = args.at(-1);
-    const ack = typeof last === 'function' ? (last as (a: Ack) => void) : undefined;
-    const payload = args.length > (ack ? 1 : 0) ? args[0] : undefined;
-    let reply: Ack;
-    try {
-      const deadline = socketDeadline(socket.data);
-      if (Date.now() >= deadline.at)
-        throw unauthorized(
-          deadline.reason === 'token-expired' ? 'Access token expired' : 'Session expired',
-        );
-      for (const limiter of limiters) await limiter.take();
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success)
-        throw validationError(`Invalid ${event} payload`, zodDetails(parsed.error));
-      reply = { success: true, data: (await handler(parsed.data)) ?? null };
-    } catch (err) {
-      reply = errorAck(err, log);
-    }
-    ack?.(reply);
-  });
+  const { services, log, limiters, context } = options;
+  for (const event of events) {
+    socket.on(event.name, async (...args: unknown[]) => {
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (last as (a: Ack) => void) : undefined;
+      const payload = args.length > (ack ? 1 : 0) ? args[0] : undefined;
+      let reply: Ack;
+      try {
+        const deadline = socketDeadline(socket.data);
+        if (Date.now() >= deadline.at)
+          throw unauthorized(
+            deadline.reason === 'token-expired' ? 'Access token expired' : 'Session expired',
+          );
+        await limiters[event.limit].take();
+        const parsed = (event.payload as z.ZodType).safeParse(payload);
+        if (!parsed.success)
+          throw validationError(`Invalid ${event.name} payload`, zodDetails(parsed.error));
+        reply = {
+          success: true,
+          data: (await event.handler(parsed.data, context, services)) ?? null,
+        };
+      } catch (err) {
+        reply = errorAck(err, log);
+      }
+      ack?.(reply);
+    });
+  }
 }

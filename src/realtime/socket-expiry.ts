@@ -1,15 +1,13 @@
+import { authExpired } from './realtime.events.js';
 import { socketDeadline, type ChatSocket, type ExpiryReason } from './socket-events.js';
 
 /** setTimeout's longest delay (about 24.8 days); a later deadline is reached in several steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The server → client event that tells a socket why it is being disconnected. */
-export const AUTH_EXPIRED = 'auth-expired';
-
 /** Sends `auth-expired { reason }` to the socket, then disconnects it. */
 export function expireSocket(socket: ChatSocket, reason: ExpiryReason): void {
   if (!socket.connected) return;
-  socket.emit(AUTH_EXPIRED, { reason });
+  socket.emit(authExpired.name, { reason });
   socket.disconnect(true);
 }
 

@@ -2,13 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { clientEvents } from '../../src/modules/index.js';
+import { ackSchemas, documentedServerEvents as serverEvents } from '../../src/openapi/asyncapi.js';
+import { AckError } from '../../src/openapi/schemas.js';
 import { SOCKET_DOCS_PATH, socketEventsMarkdown } from '../../src/openapi/socket-markdown.js';
-import {
-  AckError,
-  ackSchemas,
-  clientEvents,
-  serverEvents,
-} from '../../src/openapi/socket-catalogue.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createUser, login, uniqueRoomName, type TestUser } from '../helpers/factories.js';
 import { connectRecorded, type RecordedSocket } from '../helpers/sockets.js';

@@ -106,10 +106,14 @@ describe('documented responses', () => {
   });
 
   it('users', async () => {
-    await api.ok('post', '/api/v1/users/avatar', {
+    const withAvatar = await api.ok('post', '/api/v1/users/avatar', {
       auth: alice.auth,
       files: { avatar: { buffer: png, filename: 'me.png' } },
     });
+    const avatarUrl = new URL((withAvatar.data as { avatarUrl: string }).avatarUrl);
+    const avatarKey = avatarUrl.pathname.replace(/^\/files\/public\//, '');
+    await api.ok('get', '/files/public/{key}', { params: { key: avatarKey } }, 200);
+    await api.fail('get', '/files/public/{key}', { params: { key: 'avatars/none.webp' } }, 404);
     await api.fail(
       'post',
       '/api/v1/users/avatar',
@@ -388,12 +392,18 @@ describe('documented responses', () => {
     const fields = { room: pub.id, caption: 'a red square', clientId: `f-${uid()}` };
     const upload = { ...a, fields, files: { file: { buffer: png, filename: 'red.png' } } };
     const posted = (await api.ok('post', '/api/v1/files/upload', upload, 201)).data as {
-      file: { width?: number; thumbnailUrl?: string };
+      file: { url: string; width?: number; thumbnailUrl?: string };
       message: { id: string };
     };
     expect(posted.file.width).toBe(12);
     expect(posted.file.thumbnailUrl).toEqual(expect.any(String));
     await api.ok('post', '/api/v1/files/upload', upload, 200);
+    // The signed download URL it handed out, as a client follows it.
+    const signed = new URL(posted.file.url);
+    const fileKey = signed.pathname.replace(/^\/files\//, '');
+    const query = Object.fromEntries(signed.searchParams);
+    await api.ok('get', '/files/{key}', { params: { key: fileKey }, query }, 200);
+    await api.fail('get', '/files/{key}', { params: { key: fileKey } }, 401);
     await api.fail('post', '/api/v1/files/upload', { ...a, fields: { room: pub.id } }, 400);
 
     const media = await api.ok('get', '/api/v1/files/media/{room}', {

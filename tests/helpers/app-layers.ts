@@ -86,10 +86,6 @@ export const ALLOWED_MIDDLEWARE: readonly { layer: string; why: string }[] = [
   },
   { layer: 'USE /api/v1 <anonymous>', why: 'the general rate limiter' },
   { layer: 'USE /api/v1 jsonParser', why: 'JSON bodies; errors go to the error handler' },
-  { layer: 'USE /api/v1/users <anonymous>', why: 'requireAuth in front of /users' },
-  { layer: 'USE /api/v1/rooms <anonymous>', why: 'requireAuth in front of /rooms' },
-  { layer: 'USE /api/v1/messages <anonymous>', why: 'requireAuth in front of /messages' },
-  { layer: 'USE /api/v1/files <anonymous>', why: 'requireAuth in front of /files' },
   { layer: 'USE / notFoundHandler', why: 'the JSON 404 for everything no route answered' },
   { layer: 'ERROR / <anonymous>', why: 'the error handler (SPEC error shape)' },
 ];

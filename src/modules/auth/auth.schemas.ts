@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { named } from '../../openapi/schemas.js';
 
 export const usernameSchema = z
   .string()
@@ -54,3 +55,13 @@ export const changePasswordBody = z.strictObject({
 
 export type RegisterInput = z.infer<typeof registerBody>;
 export type LoginInput = z.infer<typeof loginBody>;
+
+/** The acknowledgement of `reauth`. */
+export const ReauthResult = named(
+  'ReauthResult',
+  z.strictObject({
+    expiresAt: z.iso
+      .datetime()
+      .describe('ISO 8601, UTC: when the socket ends now, unless another reauth moves it'),
+  }),
+);

@@ -1,8 +1,14 @@
 import type { Actor, AppContext } from '../../context.js';
 import { conflict, forbidden, toAppError, unauthorized } from '../../errors.js';
 import type { UserRow } from '../../db/schema/index.js';
-import * as usersRepo from '../users/users.repo.js';
-import { toOwnUser, type OwnUser } from '../users/users.presenter.js';
+import {
+  findUserById,
+  findUserByLogin,
+  insertUser,
+  toOwnUser,
+  updatePasswordHash,
+  type OwnUser,
+} from '../users/users.port.js';
 import * as authRepo from './auth.repo.js';
 import type { LoginInput, RegisterInput } from './auth.schemas.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
@@ -84,7 +90,7 @@ export function createAuthService(
       const passwordHash = await hashPassword(input.password);
       let user: UserRow;
       try {
-        user = await usersRepo.insertUser(db, {
+        user = await insertUser(db, {
           username: input.username,
           email: input.email,
           passwordHash,
@@ -100,7 +106,7 @@ export function createAuthService(
 
     /** Same answer and similar time for an unknown account and a wrong password. */
     async login(input: LoginInput, meta: ClientMeta): Promise<AuthResult> {
-      const user = await usersRepo.findUserByLogin(db, input.identifier);
+      const user = await findUserByLogin(db, input.identifier);
       if (!user) {
         await burnVerification(input.password);
         throw unauthorized(INVALID_CREDENTIALS);
@@ -129,7 +135,7 @@ export function createAuthService(
         }
         throw unauthorized('Invalid refresh token');
       }
-      const user = await usersRepo.findUserById(db, live.userId);
+      const user = await findUserById(db, live.userId);
       if (!user) throw unauthorized('Invalid refresh token');
       return issueTokens(user, live.sessionId);
     },
@@ -155,12 +161,12 @@ export function createAuthService(
       actor: Actor,
       input: { currentPassword: string; newPassword: string },
     ): Promise<{ changed: true; sessionsRevoked: number }> {
-      const user = await usersRepo.findUserById(db, actor.userId);
+      const user = await findUserById(db, actor.userId);
       if (!user) throw unauthorized('Session expired or revoked');
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
         throw forbidden('The current password is not right');
       }
-      await usersRepo.updatePasswordHash(db, user.id, await hashPassword(input.newPassword));
+      await updatePasswordHash(db, user.id, await hashPassword(input.newPassword));
       const revoked = await authRepo.revokeSessionsOfUser(db, user.id, actor.sessionId);
       for (const sessionId of revoked) ctx.broadcaster.disconnectSession(sessionId);
       ctx.log.info({ userId: user.id, sessionsRevoked: revoked.length }, 'password changed');
@@ -187,7 +193,7 @@ export function createAuthService(
     },
 
     async me(actor: Actor): Promise<OwnUser> {
-      const user = await usersRepo.findUserById(db, actor.userId);
+      const user = await findUserById(db, actor.userId);
       if (!user) throw unauthorized('Session expired or revoked');
       return toOwnUser(user);
     },

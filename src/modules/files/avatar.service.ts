@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
 import { AppError, unauthorized } from '../../errors.js';
-import * as usersRepo from '../users/users.repo.js';
-import { toOwnUser, type OwnUser } from '../users/users.presenter.js';
+import { toOwnUser, updateUserAvatar, type OwnUser } from '../users/users.port.js';
 import { detectType, IMAGE_MIMES } from './file-types.js';
 import { processAvatar } from './images.js';
 import type { StoredObjectRef } from './files.service.js';
@@ -35,12 +34,12 @@ export function createAvatarService(
         expiresInSec: 0,
         contentType: 'image/webp',
       });
-      const updated = await usersRepo
-        .updateUserAvatar(db, actor.userId, { avatarUrl, avatarKey: key })
-        .catch(async (err: unknown) => {
+      const updated = await updateUserAvatar(db, actor.userId, { avatarUrl, avatarKey: key }).catch(
+        async (err: unknown) => {
           await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
           throw err;
-        });
+        },
+      );
       if (!updated) {
         await purge([{ key, contentType: 'image/webp', visibility: 'public' }]);
         throw unauthorized('Session expired or revoked');

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
-import { isId } from '../../db/ids.js';
 import type { FileKind, FileRow, MessageRow, RoomRow } from '../../db/schema/index.js';
 import { AppError, notFound, validationError } from '../../errors.js';
 import { encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
-import { parseSeqCursor } from '../messages/message-cursor.js';
 import {
   toSender,
   type FileView,
   type MessageView,
   type SenderView,
 } from '../messages/messages.presenter.js';
-import * as messagesRepo from '../messages/messages.repo.js';
+import { parseSeqCursor, requireMessageAccess } from '../messages/messages.port.js';
 import type { MessagesService } from '../messages/messages.service.js';
-import { assertMember, requireMember } from '../rooms/rooms.access.js';
-import * as roomsRepo from '../rooms/rooms.repo.js';
+import { requireMember } from '../rooms/rooms.port.js';
 import { assertArchiveHasNoExecutables } from './archive-scan.js';
 import type { VirusScanner } from './clamav.js';
 import { detectType } from './file-types.js';
@@ -225,13 +222,8 @@ export function createFilesService(
 
     /** Only a file message may be deleted through the files API. */
     async assertFileMessage(actor: Actor, messageId: string): Promise<void> {
-      const message = isId(messageId)
-        ? await messagesRepo.findMessageById(db, messageId)
-        : undefined;
-      if (!message || message.deletedAt) throw notFound('Message');
       // Access before kind: a stranger must not learn whether a hidden message is a file.
-      const found = await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId);
-      assertMember(found, 'Message');
+      const { message } = await requireMessageAccess(db, messageId, actor.userId);
       if (message.type !== 'file') throw notFound('Message');
     },
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPrintableText } from '../../http/text.js';
+import { ErrorCodeSchema, MessageOrTombstone, named } from '../../openapi/schemas.js';
 
 export const MAX_CONTENT_LENGTH = 4000;
 
@@ -107,3 +108,29 @@ export const syncPayload = z.strictObject({
       });
     }),
 });
+
+/** The acknowledgement of `sync`: per room, what was missed, or why the room cannot be read. */
+export const SyncEntry = named(
+  'SyncEntry',
+  z.union([
+    z.strictObject({
+      room: z.string().describe('The room as asked for (id or slug)'),
+      messages: z
+        .array(MessageOrTombstone)
+        .describe('`after`: by seq; `rev`: in rev order. At most 100 a room, 1,000 in all'),
+      hasMore: z
+        .boolean()
+        .describe('Ask again: from the last seq (`after`), or from `rev` (`rev`)'),
+      rev: z
+        .number()
+        .int()
+        .describe('The revision to ask from next time (`{ room, rev }`) once hasMore is false'),
+    }),
+    z.strictObject({
+      room: z.string(),
+      error: z.strictObject({ code: ErrorCodeSchema, message: z.string() }),
+    }),
+  ]),
+  'Per room: the messages after `after` or changed after `rev`, or why the room cannot be read',
+);
+export const SyncResult = named('SyncResult', z.array(SyncEntry));

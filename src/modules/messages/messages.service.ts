@@ -4,16 +4,22 @@ import type { Tx } from '../../db/client.js';
 import { transaction } from '../../db/tx.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
-import { conflict, forbidden, notFound, toAppError, validationError } from '../../errors.js';
+import {
+  conflict,
+  forbidden,
+  notFound,
+  toAppError,
+  validationError,
+  type ErrorCode,
+} from '../../errors.js';
 import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import {
-  assertMember,
   isModerator,
+  lockRoomForMember,
   requireMember,
   type RoomAccess,
-} from '../rooms/rooms.access.js';
-import * as roomsRepo from '../rooms/rooms.repo.js';
+} from '../rooms/rooms.port.js';
 import { parseSeqCursor } from './message-cursor.js';
 import {
   toMessageView,
@@ -21,8 +27,16 @@ import {
   type MessageView,
   type Tombstone,
 } from './messages.presenter.js';
+import {
+  messageDeleted,
+  messageReaction,
+  messageReadReceipt,
+  messageUpdated,
+  newMessage,
+} from './messages.events.js';
 import * as repo from './messages.repo.js';
 import type { NewMessage, ReactionGroup, SearchAfter, StoredMessage } from './messages.repo.js';
+import { requireMessageAccess } from './messages.port.js';
 import type { SendMessageInput } from './messages.schemas.js';
 import { hydrate, loadMessageViews, noFiles, type FileViewLoader } from './messages.views.js';
 import { snippetToHtml, toPrefixTsquery } from './search-query.js';
@@ -63,7 +77,7 @@ export type SyncRequest = { room: string } & SyncPosition;
 
 export type SyncEntry =
   | { room: string; messages: (MessageView | Tombstone)[]; hasMore: boolean; rev: number }
-  | { room: string; error: { code: string; message: string } };
+  | { room: string; error: { code: ErrorCode; message: string } };
 
 /** md5 of a send's content, as the insert statement stores it with a clientId (`clientHashSql`). */
 const contentHash = (content: string) => createHash('md5').update(content, 'utf8').digest('hex');
@@ -108,15 +122,9 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
   }
 
   /** A live message and the caller's membership of its room, with the room ACL applied. */
-  async function messageAccess(
-    actor: Actor,
-    id: string,
-  ): Promise<RoomAccess & { message: MessageRow }> {
-    const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
-    if (!message || message.deletedAt) throw notFound('Message');
-    const found = await roomsRepo.findRoomWithMembership(db, message.roomId, actor.userId);
+  function messageAccess(actor: Actor, id: string): Promise<RoomAccess & { message: MessageRow }> {
     // A message in a room hidden from the caller answers exactly like a message that does not exist.
-    return { ...assertMember(found, 'Message'), message };
+    return requireMessageAccess(db, id, actor.userId);
   }
 
   /**
@@ -129,8 +137,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     fn: (tx: Tx, member: RoomAccess['member']) => Promise<T>,
   ): Promise<T> {
     return transaction(db, async (tx) => {
-      if (!(await roomsRepo.lockRoom(tx, roomId))) throw notFound('Message');
-      const member = await roomsRepo.findMembership(tx, roomId, actor.userId);
+      const member = await lockRoomForMember(tx, roomId, actor.userId);
       if (!member) throw notFound('Message');
       return fn(tx, member);
     });
@@ -231,7 +238,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         type === 'text' && !values.replyToId
           ? toMessageView({ message: inserted.message, sender: inserted.sender, reply: null })
           : viewOf(inserted.message.id).catch(() => null);
-      broadcaster.toRoomInOrder(room.id, inserted.message.rev, 'new-message', view);
+      broadcaster.toRoomInOrder(room.id, inserted.message.rev, newMessage, view);
       const message = await view;
       if (!message) throw notFound('Message');
       return { message, created: true };
@@ -290,7 +297,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       // transaction: PGlite has one connection, which the transaction holds); its revision is
       // registered now, in commit order.
       const view = viewOf(message.id).catch(() => null);
-      broadcaster.toRoomInOrder(room.id, updated.rev, 'message-updated', view);
+      broadcaster.toRoomInOrder(room.id, updated.rev, messageUpdated, view);
       const edited = await view;
       if (!edited) throw notFound('Message');
       return edited;
@@ -310,7 +317,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       });
       if (!deleted) throw notFound('Message');
       const event = { id: message.id, room: room.id, seq: message.seq, rev: deleted.rev };
-      broadcaster.toRoomInOrder(room.id, deleted.rev, 'message-deleted', event);
+      broadcaster.toRoomInOrder(room.id, deleted.rev, messageDeleted, event);
       await hooks.onMessageDeleted?.(message);
       return event;
     },
@@ -339,7 +346,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         const reactions = (await repo.reactionsOf(tx, [message.id])).get(message.id) ?? [];
         return { messageId: message.id, room: room.id, reactions, rev: changed.rev };
       });
-      broadcaster.toRoomInOrder(room.id, event.rev, 'message-reaction', event);
+      broadcaster.toRoomInOrder(room.id, event.rev, messageReaction, event);
       return event;
     },
 
@@ -356,7 +363,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         lastReadSeq: mark.lastReadSeq,
         readAt: mark.lastReadAt.toISOString(),
       };
-      broadcaster.toRoom(room.id, 'message-read-receipt', receipt);
+      broadcaster.toRoom(room.id, messageReadReceipt, receipt);
       return receipt;
     },
 

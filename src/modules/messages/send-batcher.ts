@@ -1,7 +1,7 @@
 import type { Db, Tx } from '../../db/client.js';
 import { transaction } from '../../db/tx.js';
 import { pgCode } from '../../errors.js';
-import * as roomsRepo from '../rooms/rooms.repo.js';
+import { lockRoom } from '../rooms/rooms.port.js';
 import * as repo from './messages.repo.js';
 import type { InsertedMessage, NewMessage } from './messages.repo.js';
 
@@ -23,7 +23,7 @@ export async function insertIntoRoom(
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await transaction(db, async (tx) => {
-        if (!(await roomsRepo.lockRoom(tx, roomId))) return sends.map(() => undefined);
+        if (!(await lockRoom(tx, roomId))) return sends.map(() => undefined);
         const rows = await repo.insertMessages(tx, roomId, sends);
         await attach?.(
           tx,

@@ -29,15 +29,16 @@ export function assertVisible(
 
 /**
  * The room, if the user is a member. A non-member learns nothing about a private or direct room
- * (NOT_FOUND) and is told to join a public one first (FORBIDDEN).
+ * (NOT_FOUND(`what`)) and is told to join a public one first (FORBIDDEN).
  */
 export async function requireMember(
   db: Executor,
   roomRef: string,
   userId: string,
+  what = 'Room',
 ): Promise<RoomAccess> {
   const found = await roomsRepo.findRoomWithMembership(db, roomRef, userId);
-  return assertMember(found);
+  return assertMember(found, what);
 }
 
 export function assertMember(found: Found, what = 'Room'): RoomAccess {

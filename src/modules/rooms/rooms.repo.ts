@@ -246,6 +246,17 @@ export async function listRoomIdsOfUsers(
   return byUser;
 }
 
+/** The users who share at least one room with the user (the user among them), without duplicates. */
+export async function listRoomMateIds(db: Executor, userId: string): Promise<string[]> {
+  const mates = await queryRows<{ user_id: string }>(
+    db,
+    sql`select distinct theirs.user_id from room_members mine
+        join room_members theirs on theirs.room_id = mine.room_id
+        where mine.user_id = ${userId}`,
+  );
+  return mates.map((m) => m.user_id);
+}
+
 /** Users of a direct room, for naming it after the other person. */
 export async function listDirectPeers(
   db: Executor,

@@ -1,7 +1,14 @@
-import { Router } from 'express';
-import { actorOf } from '../../http/auth.js';
-import { sendData, sendPage } from '../../http/respond.js';
-import { parseInput } from '../../http/validate.js';
+import { withStatus } from '../../http/route.js';
+import {
+  dataEnvelope,
+  Member,
+  MemberRemoved,
+  pageEnvelope,
+  Room,
+  RoomDeleted,
+  RoomLeft,
+} from '../../openapi/schemas.js';
+import { route } from '../declare.js';
 import {
   addMemberBody,
   createRoomBody,
@@ -13,96 +20,230 @@ import {
   setRoleBody,
   updateRoomBody,
 } from './rooms.schemas.js';
-import type { RoomsService } from './rooms.service.js';
 
-/** Routes under /rooms; requireAuth is mounted in front. */
-export function roomsRoutes(deps: { rooms: RoomsService }): Router {
-  const { rooms } = deps;
-  const router = Router();
+const ACCESS =
+  'A non-member gets 404 for a private or direct room (its existence is not revealed). ' +
+  '`{id}` is a room id or slug.';
+const what = { params: 'room', query: 'query', body: 'room' };
 
-  router.get('/', async (req, res) => {
-    const q = parseInput(pageQuery, req.query, 'query');
-    const result = await rooms.listMine(actorOf(req), {
-      limit: q.limit,
-      cursor: q.cursor ?? q.before,
-    });
-    sendPage(res, result.items, result.page);
-  });
-
-  router.post('/', async (req, res) => {
-    const input = parseInput(createRoomBody, req.body, 'room');
-    sendData(res, await rooms.create(actorOf(req), input), 201);
-  });
-
-  router.get('/public', async (req, res) => {
-    const q = parseInput(publicRoomsQuery, req.query, 'query');
-    const result = await rooms.listPublic(actorOf(req), {
-      q: q.q,
-      limit: q.limit,
-      cursor: q.cursor ?? q.before,
-    });
-    sendPage(res, result.items, result.page);
-  });
-
-  router.post('/direct', async (req, res) => {
-    const { userId } = parseInput(directBody, req.body, 'request');
-    const { room, created } = await rooms.openDirect(actorOf(req), userId);
-    sendData(res, room, created ? 201 : 200);
-  });
-
-  router.get('/:id', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    sendData(res, await rooms.get(actorOf(req), id));
-  });
-
-  router.patch('/:id', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    const patch = parseInput(updateRoomBody, req.body, 'room');
-    sendData(res, await rooms.update(actorOf(req), id, patch));
-  });
-
-  router.delete('/:id', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    sendData(res, await rooms.remove(actorOf(req), id));
-  });
-
-  router.post('/:id/join', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    sendData(res, await rooms.join(actorOf(req), id));
-  });
-
-  router.post('/:id/leave', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    sendData(res, await rooms.leave(actorOf(req), id));
-  });
-
-  router.get('/:id/members', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    const q = parseInput(pageQuery, req.query, 'query');
-    const result = await rooms.listMembers(actorOf(req), id, {
-      limit: q.limit,
-      cursor: q.cursor ?? q.before,
-    });
-    sendPage(res, result.items, result.page);
-  });
-
-  router.post('/:id/members', async (req, res) => {
-    const { id } = parseInput(roomParams, req.params, 'room');
-    const { userId } = parseInput(addMemberBody, req.body, 'member');
-    const { member, added } = await rooms.addMember(actorOf(req), id, userId);
-    sendData(res, member, added ? 201 : 200);
-  });
-
-  router.patch('/:id/members/:userId', async (req, res) => {
-    const { id, userId } = parseInput(memberParams, req.params, 'member');
-    const { role } = parseInput(setRoleBody, req.body, 'role');
-    sendData(res, await rooms.setRole(actorOf(req), id, userId, role));
-  });
-
-  router.delete('/:id/members/:userId', async (req, res) => {
-    const { id, userId } = parseInput(memberParams, req.params, 'member');
-    sendData(res, await rooms.removeMember(actorOf(req), id, userId));
-  });
-
-  return router;
-}
+export const roomsRoutes = [
+  route({
+    method: 'get',
+    path: '/rooms',
+    operationId: 'listMyRooms',
+    summary: 'The rooms I am in',
+    description: 'Most recently active first, with unread counts and the last message.',
+    tag: 'Rooms',
+    auth: true,
+    query: pageQuery,
+    what,
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(Room), description: 'My rooms' },
+    errors: [],
+    handler: ({ actor, query: q }, { rooms }) =>
+      rooms.listMine(actor, { limit: q.limit, cursor: q.cursor ?? q.before }),
+  }),
+  route({
+    method: 'post',
+    path: '/rooms',
+    operationId: 'createRoom',
+    summary: 'Create a public or private room',
+    description: 'The caller becomes its owner; the slug is made from the name.',
+    tag: 'Rooms',
+    auth: true,
+    body: createRoomBody,
+    what,
+    reply: 'data',
+    success: { status: 201, schema: dataEnvelope(Room), description: 'The new room' },
+    errors: [409],
+    handler: ({ actor, body }, { rooms }) => rooms.create(actor, body),
+  }),
+  route({
+    method: 'get',
+    path: '/rooms/public',
+    operationId: 'listPublicRooms',
+    summary: 'Discover public rooms',
+    description: 'By name, optionally filtered by `q`.',
+    tag: 'Rooms',
+    auth: true,
+    query: publicRoomsQuery,
+    what,
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(Room), description: 'Public rooms' },
+    errors: [],
+    handler: ({ actor, query: q }, { rooms }) =>
+      rooms.listPublic(actor, { q: q.q, limit: q.limit, cursor: q.cursor ?? q.before }),
+  }),
+  route({
+    method: 'post',
+    path: '/rooms/direct',
+    operationId: 'openDirectRoom',
+    summary: 'The direct room of me and another user',
+    description: 'Created once (201), returned after (200).',
+    tag: 'Rooms',
+    auth: true,
+    body: directBody,
+    what: { body: 'request' },
+    reply: 'data',
+    success: {
+      status: 201,
+      also: [200],
+      schema: dataEnvelope(Room),
+      description: 'The direct room (201 when created now)',
+    },
+    errors: [404, 409],
+    handler: async ({ actor, body }, { rooms }) => {
+      const { room, created } = await rooms.openDirect(actor, body.userId);
+      return withStatus(created ? 201 : 200, room);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/rooms/:id',
+    operationId: 'getRoom',
+    summary: 'A room',
+    description: `Public rooms to anyone signed in, others to members only. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    what,
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Room), description: 'The room' },
+    errors: [404],
+    handler: ({ actor, params }, { rooms }) => rooms.get(actor, params.id),
+  }),
+  route({
+    method: 'patch',
+    path: '/rooms/:id',
+    operationId: 'updateRoom',
+    summary: 'Rename or re-describe a room (owner or admin)',
+    description: ACCESS,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    body: updateRoomBody,
+    what,
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Room), description: 'The room' },
+    errors: [403, 404],
+    handler: ({ actor, params, body }, { rooms }) => rooms.update(actor, params.id, body),
+  }),
+  route({
+    method: 'delete',
+    path: '/rooms/:id',
+    operationId: 'deleteRoom',
+    summary: 'Delete a room with its messages and files (owner)',
+    description: ACCESS,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    what,
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(RoomDeleted), description: 'Deleted' },
+    errors: [403, 404],
+    handler: ({ actor, params }, { rooms }) => rooms.remove(actor, params.id),
+  }),
+  route({
+    method: 'post',
+    path: '/rooms/:id/join',
+    operationId: 'joinRoom',
+    summary: 'Join a public room',
+    description: `Idempotent. Private and direct rooms are joined by invitation only. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    what,
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Room), description: 'The room' },
+    errors: [404],
+    handler: ({ actor, params }, { rooms }) => rooms.join(actor, params.id),
+  }),
+  route({
+    method: 'post',
+    path: '/rooms/:id/leave',
+    operationId: 'leaveRoom',
+    summary: 'Leave a room',
+    description: `An owner who leaves hands the room to the longest-standing member. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    what,
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(RoomLeft), description: 'Left' },
+    errors: [403, 404],
+    handler: ({ actor, params }, { rooms }) => rooms.leave(actor, params.id),
+  }),
+  route({
+    method: 'get',
+    path: '/rooms/:id/members',
+    operationId: 'listMembers',
+    summary: 'Members of a room I belong to',
+    description: `Owners, admins, then members, alphabetical. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    query: pageQuery,
+    what,
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(Member), description: 'Members' },
+    errors: [403, 404],
+    handler: ({ actor, params, query: q }, { rooms }) =>
+      rooms.listMembers(actor, params.id, { limit: q.limit, cursor: q.cursor ?? q.before }),
+  }),
+  route({
+    method: 'post',
+    path: '/rooms/:id/members',
+    operationId: 'addMember',
+    summary: 'Add a user to a room (owner or admin)',
+    description: `201 when added now, 200 when already a member. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    body: addMemberBody,
+    what: { params: 'room', body: 'member' },
+    reply: 'data',
+    success: {
+      status: 201,
+      also: [200],
+      schema: dataEnvelope(Member),
+      description: 'The member (201 when added now)',
+    },
+    errors: [403, 404],
+    handler: async ({ actor, params, body }, { rooms }) => {
+      const { member, added } = await rooms.addMember(actor, params.id, body.userId);
+      return withStatus(added ? 201 : 200, member);
+    },
+  }),
+  route({
+    method: 'patch',
+    path: '/rooms/:id/members/:userId',
+    operationId: 'setMemberRole',
+    summary: "Change a member's role (owner)",
+    description: `Making someone owner hands the room over; the old owner becomes admin. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: memberParams,
+    body: setRoleBody,
+    what: { params: 'member', body: 'role' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Member), description: 'The member' },
+    errors: [403, 404],
+    handler: ({ actor, params, body }, { rooms }) =>
+      rooms.setRole(actor, params.id, params.userId, body.role),
+  }),
+  route({
+    method: 'delete',
+    path: '/rooms/:id/members/:userId',
+    operationId: 'removeMember',
+    summary: 'Remove a member (or leave, for myself)',
+    description: `The owner may remove anyone, an admin only members. Their sockets stop receiving the room at once. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: memberParams,
+    what: { params: 'member' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(MemberRemoved), description: 'Removed' },
+    errors: [403, 404],
+    handler: ({ actor, params }, { rooms }) => rooms.removeMember(actor, params.id, params.userId),
+  }),
+];

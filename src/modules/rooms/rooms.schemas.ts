@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROOM_ROLES } from '../../db/schema/index.js';
 import { isPrintableLine, isPrintableText } from '../../http/text.js';
+import { named, PublicUser, RoomRole } from '../../openapi/schemas.js';
 
 const roomName = z
   .string()
@@ -44,3 +45,31 @@ export const pageQuery = z.object({
 });
 
 export const publicRoomsQuery = pageQuery.extend({ q: z.string().trim().max(80).optional() });
+
+/** The payloads of the rooms' socket events (component names as in the AsyncAPI document). */
+export const RoomRef = named('RoomRef', z.strictObject({ room: z.string() }));
+export const UserTyping = named(
+  'UserTyping',
+  z.strictObject({
+    room: z.string(),
+    userId: z.string(),
+    username: z.string(),
+    isTyping: z.boolean(),
+  }),
+);
+export const MemberJoined = named(
+  'MemberJoined',
+  z.strictObject({ room: z.string(), user: PublicUser, role: RoomRole }),
+);
+export const MemberLeft = named(
+  'MemberLeft',
+  z.strictObject({ room: z.string(), userId: z.string() }),
+);
+export const MemberUpdated = named(
+  'MemberUpdated',
+  z.strictObject({ room: z.string(), userId: z.string(), role: RoomRole }),
+);
+export const RoomUpdated = named(
+  'RoomUpdated',
+  z.strictObject({ room: z.string(), name: z.string(), description: z.string().nullable() }),
+);

@@ -6,10 +6,19 @@ import type { RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, validationError } from '../../errors.js';
 import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
-import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/messages.views.js';
-import * as usersRepo from '../users/users.repo.js';
+import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/messages.port.js';
+import { findUserById } from '../users/users.port.js';
 import { assertMember, assertVisible, requireModerator } from './rooms.access.js';
 import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
+import {
+  memberJoined,
+  memberLeft,
+  memberUpdated,
+  roomDeleted,
+  roomJoined,
+  roomLeft,
+  roomUpdated,
+} from './rooms.events.js';
 import * as repo from './rooms.repo.js';
 import { ROLE_RANK } from './rooms.repo.js';
 import { slugify, withSuffix } from './slug.js';
@@ -89,11 +98,11 @@ export function createRoomsService(
   async function announceJoin(roomId: string, userId: string): Promise<MemberView | undefined> {
     const [member, user] = await Promise.all([
       repo.findMembership(db, roomId, userId),
-      usersRepo.findUserById(db, userId),
+      findUserById(db, userId),
     ]);
     if (!member || !user) return undefined;
     const view = toMemberView(member, user);
-    broadcaster.toRoom(roomId, 'member-joined', { room: roomId, user: view.user, role: view.role });
+    broadcaster.toRoom(roomId, memberJoined, { room: roomId, user: view.user, role: view.role });
     return view;
   }
 
@@ -132,8 +141,8 @@ export function createRoomsService(
     });
     // Unsubscribe first, so the user's sockets do not receive the room's events from now on.
     broadcaster.unsubscribeUser(userId, room.id);
-    broadcaster.toRoom(room.id, 'member-left', { room: room.id, userId });
-    broadcaster.toUser(userId, 'room-left', { room: room.id });
+    broadcaster.toRoom(room.id, memberLeft, { room: room.id, userId });
+    broadcaster.toUser(userId, roomLeft, { room: room.id });
   }
 
   return {
@@ -240,7 +249,7 @@ export function createRoomsService(
       const room = await repo.updateRoom(db, access.room.id, patch);
       if (!room) throw notFound('Room');
       const view = await roomViewFor(actor.userId, room);
-      broadcaster.toRoom(room.id, 'room-updated', {
+      broadcaster.toRoom(room.id, roomUpdated, {
         room: room.id,
         name: room.name,
         description: room.description,
@@ -256,7 +265,7 @@ export function createRoomsService(
       const purgeFiles = await hooks.prepareRoomDeletion?.(access.room);
       await repo.deleteRoom(db, access.room.id);
       await purgeFiles?.();
-      broadcaster.toRoom(access.room.id, 'room-deleted', { room: access.room.id });
+      broadcaster.toRoom(access.room.id, roomDeleted, { room: access.room.id });
       broadcaster.closeRoom(access.room.id);
       return { id: access.room.id };
     },
@@ -322,18 +331,18 @@ export function createRoomsService(
     ): Promise<{ member: MemberView; added: boolean }> {
       const access = await accessFor(actor, ref);
       requireModerator(access, 'add members');
-      const user = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
+      const user = isId(userId) ? await findUserById(db, userId) : undefined;
       if (!user) throw notFound('User');
       const added = await addMemberLocked(access.room.id, user.id, 'member');
       if (added) {
         broadcaster.subscribeUser(user.id, access.room.id);
-        broadcaster.toUser(user.id, 'room-joined', { room: access.room.id });
+        broadcaster.toUser(user.id, roomJoined, { room: access.room.id });
       }
       const member = await repo.findMembership(db, access.room.id, user.id);
       if (!member) throw notFound('Member');
       const view = toMemberView(member, user);
       if (added)
-        broadcaster.toRoom(access.room.id, 'member-joined', {
+        broadcaster.toRoom(access.room.id, memberJoined, {
           room: access.room.id,
           user: view.user,
           role: view.role,
@@ -384,9 +393,9 @@ export function createRoomsService(
         if (role === 'owner') await repo.setMemberRole(tx, access.room.id, actor.userId, 'admin');
       });
       const member = (await repo.findMembership(db, access.room.id, userId))!;
-      const user = (await usersRepo.findUserById(db, userId))!;
+      const user = (await findUserById(db, userId))!;
       const view = toMemberView(member, user);
-      broadcaster.toRoom(access.room.id, 'member-updated', {
+      broadcaster.toRoom(access.room.id, memberUpdated, {
         room: access.room.id,
         userId,
         role: view.role,
@@ -400,7 +409,7 @@ export function createRoomsService(
         throw validationError('A direct room needs another user', [
           { path: 'userId', message: 'must not be yourself' },
         ]);
-      const other = isId(userId) ? await usersRepo.findUserById(db, userId) : undefined;
+      const other = isId(userId) ? await findUserById(db, userId) : undefined;
       if (!other) throw notFound('User');
       const directKey = [actor.userId, other.id].sort().join(':');
       const created = await transaction(db, async (tx) => {
@@ -420,7 +429,7 @@ export function createRoomsService(
       if (created) {
         broadcaster.subscribeUser(actor.userId, room.id);
         broadcaster.subscribeUser(other.id, room.id);
-        broadcaster.toUser(other.id, 'room-joined', { room: room.id });
+        broadcaster.toUser(other.id, roomJoined, { room: room.id });
       }
       // Re-read: the row returned by the insert predates the two members being counted.
       const fresh = (await repo.findRoomByRef(db, room.id)) ?? room;

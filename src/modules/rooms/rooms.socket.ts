@@ -1,41 +1,49 @@
 import { z } from 'zod';
-import type { Logger } from '../../logger.js';
-import { onEvent, type ChatSocket, type SocketRateLimiter } from '../../realtime/socket-events.js';
-import type { RoomsService } from './rooms.service.js';
-import type { TypingService } from './typing.service.js';
+import { Room, RoomLeft } from '../../openapi/schemas.js';
+import { event } from '../declare.js';
+import { RoomRef } from './rooms.schemas.js';
 
 export const roomPayload = z.strictObject({
   room: z.string().trim().min(1, 'room is required').max(100),
 });
 
-/** join-room, leave-room, typing-start, typing-stop. */
-export function registerRoomEvents(
-  socket: ChatSocket,
-  deps: {
-    rooms: RoomsService;
-    typing: TypingService;
-    log: Logger;
-    eventLimiter: SocketRateLimiter;
-  },
-): void {
-  const { rooms, typing, log, eventLimiter } = deps;
-  const actor = socket.data.actor;
+const joinRoom = event({
+  name: 'join-room',
+  summary:
+    'Join a public room as a member (like POST /rooms/{id}/join); every socket of the user is subscribed.',
+  payload: roomPayload,
+  ack: Room,
+  limit: 'event',
+  handler: (input, { actor }, { rooms }) => rooms.join(actor, input.room),
+});
 
-  onEvent(socket, log, 'join-room', roomPayload, (input) => rooms.join(actor, input.room), [
-    eventLimiter,
-  ]);
-  onEvent(socket, log, 'leave-room', roomPayload, (input) => rooms.leave(actor, input.room), [
-    eventLimiter,
-  ]);
-  onEvent(
-    socket,
-    log,
-    'typing-start',
-    roomPayload,
-    (input) => typing.start(actor, input.room, socket.id),
-    [eventLimiter],
-  );
-  onEvent(socket, log, 'typing-stop', roomPayload, (input) => typing.stop(actor, input.room), [
-    eventLimiter,
-  ]);
-}
+const leaveRoom = event({
+  name: 'leave-room',
+  summary: 'Leave a room (like POST /rooms/{id}/leave); every socket of the user is unsubscribed.',
+  payload: roomPayload,
+  ack: RoomLeft,
+  limit: 'event',
+  handler: (input, { actor }, { rooms }) => rooms.leave(actor, input.room),
+});
+
+const typingStart = event({
+  name: 'typing-start',
+  summary:
+    'I am typing in a room; members get `user-typing`. Stops by itself after a few seconds without another typing-start.',
+  payload: roomPayload,
+  ack: RoomRef,
+  limit: 'event',
+  handler: (input, { actor, socketId }, { typing }) => typing.start(actor, input.room, socketId),
+});
+
+const typingStop = event({
+  name: 'typing-stop',
+  summary: 'I stopped typing in a room.',
+  payload: roomPayload,
+  ack: RoomRef,
+  limit: 'event',
+  handler: (input, { actor }, { typing }) => typing.stop(actor, input.room),
+});
+
+/** join-room, leave-room, typing-start, typing-stop. */
+export const roomEvents = [joinRoom, leaveRoom, typingStart, typingStop];

@@ -1,6 +1,7 @@
 import type { Actor, AppContext } from '../../context.js';
-import type { TypingStore } from '../../realtime/typing-store.js';
 import { requireMember } from './rooms.access.js';
+import { userTyping } from './rooms.events.js';
+import type { TypingStore } from './typing-store.js';
 
 export type TypingService = ReturnType<typeof createTypingService>;
 
@@ -21,7 +22,7 @@ export function createTypingService(
   const key = (roomId: string, userId: string) => `${roomId}:${userId}`;
 
   function emit(actor: Actor, roomId: string, isTyping: boolean): void {
-    broadcaster.toRoomExceptUser(roomId, actor.userId, 'user-typing', {
+    broadcaster.toRoomExceptUser(roomId, actor.userId, userTyping, {
       room: roomId,
       userId: actor.userId,
       username: actor.username,

@@ -1,9 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../context.js';
-import { queryRows } from '../../db/client.js';
 import type { UserRow, UserStatus } from '../../db/schema/index.js';
-import type { PresenceStore } from '../../realtime/presence-store.js';
-import * as roomsRepo from '../rooms/rooms.repo.js';
+import { listRoomIdsOfUser, listRoomMateIds } from '../rooms/rooms.port.js';
+import type { PresenceStore } from './presence-store.js';
+import { userOffline, userOnline, userStatusUpdate } from './users.events.js';
 import * as usersRepo from './users.repo.js';
 import { toPublicUser, type PublicUser } from './users.presenter.js';
 
@@ -36,12 +35,12 @@ export function createPresenceService(
 
   async function announce(
     userId: string,
-    event: 'user-online' | 'user-offline',
+    event: typeof userOnline | typeof userOffline,
     username?: string,
   ): Promise<void> {
     const user = username ? { username } : await usersRepo.findUserById(db, userId);
     if (!user) return;
-    const roomIds = await roomsRepo.listRoomIdsOfUser(db, userId);
+    const roomIds = await listRoomIdsOfUser(db, userId);
     emitToRooms(roomIds, event, { userId, username: user.username });
   }
 
@@ -50,7 +49,7 @@ export function createPresenceService(
     if (await store.settleOffline(userId)) {
       const user = await usersRepo.findUserById(db, userId);
       // Someone who chose `offline` was never shown online, so there is nothing to take back.
-      if (user && user.status !== 'offline') await announce(userId, 'user-offline', username);
+      if (user && user.status !== 'offline') await announce(userId, userOffline, username);
     }
   }
 
@@ -68,14 +67,7 @@ export function createPresenceService(
     } else {
       // Many online: list my room-mates from the index and intersect here, rather than send
       // thousands of ids to the database on every connect.
-      const mates = await queryRows<{ user_id: string }>(
-        db,
-        sql`select distinct theirs.user_id from room_members mine
-            join room_members theirs on theirs.room_id = mine.room_id
-            where mine.user_id = ${actor.userId}`,
-      );
-      const ids = mates
-        .map((m) => m.user_id)
+      const ids = (await listRoomMateIds(db, actor.userId))
         .filter((id) => online.has(id))
         .slice(0, ONLINE_USERS_MAX);
       rows = await usersRepo.findShownUsers(db, ids);
@@ -94,7 +86,7 @@ export function createPresenceService(
       if (!cameOnline) return;
       const user = await usersRepo.findUserById(db, actor.userId);
       if (user && user.status !== 'offline')
-        await announce(actor.userId, 'user-online', user.username);
+        await announce(actor.userId, userOnline, user.username);
     },
 
     /** A socket closed: the user goes offline after a grace period if no other socket remains. */
@@ -117,8 +109,7 @@ export function createPresenceService(
       for (const userId of await store.sweepExpired()) {
         const user = await usersRepo.findUserById(db, userId);
         // Someone who chose `offline` was never shown online.
-        if (user && user.status !== 'offline')
-          await announce(userId, 'user-offline', user.username);
+        if (user && user.status !== 'offline') await announce(userId, userOffline, user.username);
       }
     },
 
@@ -140,11 +131,11 @@ export function createPresenceService(
       previous: UserStatus,
       status: UserStatus,
     ): Promise<void> {
-      const roomIds = await roomsRepo.listRoomIdsOfUser(db, userId);
-      emitToRooms(roomIds, 'user-status-update', { userId, status });
+      const roomIds = await listRoomIdsOfUser(db, userId);
+      emitToRooms(roomIds, userStatusUpdate, { userId, status });
       if (previous === status || !(await store.isOnline(userId))) return;
-      if (status === 'offline') emitToRooms(roomIds, 'user-offline', { userId, username });
-      else if (previous === 'offline') emitToRooms(roomIds, 'user-online', { userId, username });
+      if (status === 'offline') emitToRooms(roomIds, userOffline, { userId, username });
+      else if (previous === 'offline') emitToRooms(roomIds, userOnline, { userId, username });
     },
 
     stop(): void {

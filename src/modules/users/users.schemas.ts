@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { USER_STATUSES } from '../../db/schema/index.js';
 import { isPrintableLine, isPrintableText } from '../../http/text.js';
+import { named, UserStatus } from '../../openapi/schemas.js';
 
 export const updateProfileBody = z
   .strictObject({
@@ -35,3 +36,13 @@ export const searchUsersQuery = z.object({
 });
 
 export const userIdParams = z.object({ id: z.string().max(100) });
+
+/** The payloads of the users' socket events (component names as in the AsyncAPI document). */
+export const UserPresence = named(
+  'UserPresence',
+  z.strictObject({ userId: z.string(), username: z.string() }),
+);
+export const StatusUpdate = named(
+  'StatusUpdate',
+  z.strictObject({ userId: z.string(), status: UserStatus }),
+);
