@@ -18,6 +18,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
 import { persistenceScenario } from './scenarios/persistence.js';
+import { restScenario } from './scenarios/rest.js';
 
 type Print = (line: string) => void;
 const SCENARIO_RUNNERS: Record<
@@ -28,6 +29,7 @@ const SCENARIO_RUNNERS: Record<
   fanout: fanoutScenario,
   connections: connectionsScenario,
   history: historyScenario,
+  rest: restScenario,
   login: loginScenario,
   cluster: clusterScenario,
 };

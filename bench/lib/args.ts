@@ -4,6 +4,7 @@ export const SCENARIOS = [
   'fanout',
   'connections',
   'history',
+  'rest',
   'login',
   'cluster',
 ] as const;

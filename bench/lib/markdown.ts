@@ -1,5 +1,6 @@
 import type { ConnectionsResult } from '../scenarios/connections.js';
 import type { HistoryResult } from '../scenarios/history.js';
+import type { RestResult } from '../scenarios/rest.js';
 import type { LoginResult } from '../scenarios/login.js';
 import type { PersistenceResult } from '../scenarios/persistence.js';
 import type { FanoutRun } from './fanout-engine.js';
@@ -190,4 +191,35 @@ export function profilesMd(profiles: Record<string, ProfileSummary[]>): string {
       ),
     )
     .join('\n\n');
+}
+
+export function restMd(r: RestResult): string {
+  const rows = r.endpoints.flatMap((e) =>
+    (['project', 'baseline'] as const).map((who) => {
+      const x = e[who];
+      return [
+        who === 'project' ? `${e.name} (\`${e.example.replace(/room=[^&]+/, 'room=…')}\`)` : '',
+        who,
+        x.reqPerSec,
+        `${x.latency.p50} / ${x.latency.p99}`,
+        x.serverCpuPct,
+        x.non2xx + x.errors,
+        `${x.halfLoad.rate}: ${x.halfLoad.latency.p50} / ${x.halfLoad.latency.p99}`,
+        x.halfLoad.serverCpuPct,
+      ];
+    }),
+  );
+  return `${r.messages} messages in ${r.rooms} rooms, every fifth with reactions; ${r.users} users; the same database, both servers pinned to the same core, autocannon with ${r.connections} keep-alive connections, then an open loop at half of the project's saturation rate.\n\n${table(
+    [
+      'endpoint',
+      'server',
+      'req/s (saturated)',
+      'p50 / p99 ms',
+      'server CPU %',
+      'non-2xx + errors',
+      'half load req/s: p50 / p99 ms',
+      'server CPU % at half load',
+    ],
+    rows,
+  )}`;
 }

@@ -7,6 +7,7 @@ import {
   fanoutMd,
   historyMd,
   loginMd,
+  restMd,
   persistenceMd,
   profilesMd,
   table,
@@ -85,6 +86,13 @@ function markdown(r: Report, svgName: string): string {
   if (res.connections) out.push('', '## Connections', '', connectionsMd(res.connections));
   if (res.history)
     out.push('', '## History, catch-up, search, room list', '', historyMd(res.history));
+  if (res.rest)
+    out.push(
+      '',
+      '## REST: the project against a minimal node:http + pg server',
+      '',
+      restMd(res.rest),
+    );
   if (res.login) out.push('', '## Login burst', '', loginMd(res.login));
   if (Object.keys(r.profiles).length)
     out.push('', '## CPU profiles (--profile)', '', profilesMd(r.profiles));

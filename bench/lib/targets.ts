@@ -2,6 +2,7 @@ import type { ConnectionsResult } from '../scenarios/connections.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { HistoryResult } from '../scenarios/history.js';
 import type { LoginResult } from '../scenarios/login.js';
+import type { RestResult } from '../scenarios/rest.js';
 import type { FanoutRun, StepResult } from './fanout-engine.js';
 
 export interface Results {
@@ -9,6 +10,7 @@ export interface Results {
   connections?: ConnectionsResult;
   history?: HistoryResult;
   login?: LoginResult;
+  rest?: RestResult;
   cluster?: FanoutRun;
 }
 
@@ -137,6 +139,30 @@ export function evaluateTargets(r: Results, opts: { clients: number }): Target[]
       note,
     });
   } else missing('History targets', 'see history', 'history not in this run');
+
+  if (r.rest) {
+    for (const e of r.rest.endpoints) {
+      const ratio = e.project.reqPerSec / Math.max(1, e.baseline.reqPerSec);
+      out.push({
+        name: `REST ${e.name} throughput vs minimal baseline`,
+        target: '≥ 0.5 × baseline',
+        value: `${e.project.reqPerSec}/s vs ${e.baseline.reqPerSec}/s = ${f(ratio, 2)}×`,
+        met: ratio >= 0.5,
+        note: `server CPU ${e.project.serverCpuPct}% vs ${e.baseline.serverCpuPct}%`,
+      });
+      const p99 = e.project.halfLoad.latency.p99;
+      out.push({
+        name: `REST ${e.name} p99 at half the project's saturation`,
+        target: '< 10 ms',
+        value: `${f(p99)} ms at ${e.project.halfLoad.rate} req/s (baseline ${f(e.baseline.halfLoad.latency.p99)} ms)`,
+        met: p99 < 10,
+        note:
+          e.project.halfLoad.ok < e.project.halfLoad.sent
+            ? `${e.project.halfLoad.sent - e.project.halfLoad.ok} of ${e.project.halfLoad.sent} not 2xx`
+            : undefined,
+      });
+    }
+  } else missing('REST vs baseline targets', 'see rest', 'rest not in this run');
 
   if (r.login) {
     const lag = r.login.lag.burst?.health.p99 ?? NaN;

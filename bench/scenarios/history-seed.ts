@@ -49,8 +49,8 @@ export async function seedHistory(
     const senders = users.map((u) => u.id);
     for (let i = 0; i < roomIds.length; i += batch) {
       await client.query(
-        `insert into messages (room_id, seq, sender_id, type, content, created_at)
-         select r.id, s.i, ($2::uuid[])[1 + (s.i % $3::int)], 'text',
+        `insert into messages (room_id, seq, rev, sender_id, type, content, created_at)
+         select r.id, s.i, s.i, ($2::uuid[])[1 + (s.i % $3::int)], 'text',
            (select string_agg(($4::text[])[1 + floor(power(random(), 2.2) * $5::int)::int], ' ')
               from generate_series(1, 3 + (s.i * 7 + length(r.id::text)) % 11) g),
            now() - make_interval(secs => ($6::int - s.i) * 20)
@@ -63,12 +63,16 @@ export async function seedHistory(
       );
     }
     await client.query(
-      `update messages set deleted_at = now(), content = ''
+      `update messages set deleted_at = now(), content = '', rev = $2::int + seq / 997
       where room_id = any($1::uuid[]) and seq % 997 = 0`,
-      [roomIds],
+      [roomIds, perRoom],
     );
+    // Every message took a revision (seq), each deletion the next one after
+    // them (perRoom + 1, + 2, ...), as if deleted after the last send.
     await client.query(
-      `update rooms set last_seq = $2, last_message_at = now() where id = any($1::uuid[])`,
+      `update rooms r set last_seq = $2, last_message_at = now(),
+         rev = $2 + (select count(*) from messages m where m.room_id = r.id and m.deleted_at is not null)
+       where id = any($1::uuid[])`,
       [roomIds, perRoom],
     );
     if (idx[0]) {

@@ -10,6 +10,21 @@ import { Histogram, type HistogramData } from '../lib/histogram.js';
 export interface CannonRequest {
   path: string;
   token?: string;
+  /** GET unless given. */
+  method?: 'GET' | 'POST';
+  /** A JSON body; `__N__` in it becomes a number unique to the request (a fresh clientId). */
+  body?: string;
+}
+
+/** Numbers the requests of this worker, for `__N__` in bodies. */
+let requestNumber = 0;
+const bodyOf = (r: CannonRequest) => r.body?.replaceAll('__N__', String((requestNumber += 1)));
+
+function headersOf(r: CannonRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (r.token) headers.authorization = `Bearer ${r.token}`;
+  if (r.body) headers['content-type'] = 'application/json';
+  return headers;
 }
 
 export type ToHttpWorker =
@@ -23,8 +38,10 @@ export type ToHttpWorker =
   | {
       type: 'open';
       url: string;
+      /** POST `bodies` to `path` in turn, or, with `requests`, send those in turn. */
       path: string;
       bodies: string[];
+      requests?: CannonRequest[];
       rate: number;
       durationS: number;
       maxInFlight: number;
@@ -69,9 +86,13 @@ async function cannon(msg: Extract<ToHttpWorker, { type: 'cannon' }>): Promise<C
         method: 'GET',
         setupRequest: (req) => {
           const r = msg.requests[i++ % msg.requests.length]!;
-          const headers: Record<string, string> = {};
-          if (r.token) headers.authorization = `Bearer ${r.token}`;
-          return { ...req, path: r.path, headers };
+          return {
+            ...req,
+            method: r.method ?? 'GET',
+            path: r.path,
+            headers: headersOf(r),
+            body: bodyOf(r),
+          };
         },
       },
     ],
@@ -105,18 +126,21 @@ async function openLoop(msg: Extract<ToHttpWorker, { type: 'open' }>): Promise<O
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
   const fire = () => {
-    const body = msg.bodies[sent % msg.bodies.length]!;
+    const r: CannonRequest = msg.requests
+      ? msg.requests[sent % msg.requests.length]!
+      : { method: 'POST', path: msg.path, body: msg.bodies[sent % msg.bodies.length]! };
+    const body = bodyOf(r);
     sent += 1;
     inFlight += 1;
     const t0 = performance.now();
     const p = new Promise<void>((resolve) => {
       const req = http.request(
-        `${msg.url}${msg.path}`,
+        `${msg.url}${r.path}`,
         {
-          method: 'POST',
+          method: r.method ?? 'GET',
           agent,
           timeout: msg.timeoutMs,
-          headers: { 'content-type': 'application/json' },
+          headers: headersOf(r),
         },
         (res) => {
           res.resume();
