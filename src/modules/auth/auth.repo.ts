@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
-import { refreshTokens, sessions, users, type UserRow } from '../../db/schema/index.js';
+import { refreshTokens, sessions, users } from '../../db/schema/index.js';
 
 export async function insertSession(
   db: Executor,
@@ -19,27 +19,24 @@ export async function insertRefreshToken(
 
 /**
  * The user behind a live (not revoked, not expired) session, and when the session expires;
- * undefined otherwise.
+ * undefined otherwise. Runs on every request: one indexed lookup, only the columns it needs.
  */
 export async function findActiveSessionUser(
   db: Executor,
   sessionId: string,
   userId: string,
-): Promise<{ user: UserRow; sessionExpiresAt: Date } | undefined> {
-  const [row] = await db
-    .select({ user: users, sessionExpiresAt: sessions.expiresAt })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        sql`${sessions.expiresAt} > now()`,
-      ),
-    )
-    .limit(1);
-  return row;
+): Promise<{ userId: string; username: string; sessionExpiresAt: Date } | undefined> {
+  const [row] = await queryRows<{ id: string; username: string; expires_at: Date | string }>(
+    db,
+    sql`select u.id, u.username, s.expires_at
+        from ${sessions} s join ${users} u on u.id = s.user_id
+        where s.id = ${sessionId} and s.user_id = ${userId}
+          and s.revoked_at is null and s.expires_at > now()
+        limit 1`,
+  );
+  if (!row) return undefined;
+  const expires = row.expires_at instanceof Date ? row.expires_at : new Date(row.expires_at);
+  return { userId: row.id, username: row.username, sessionExpiresAt: expires };
 }
 
 /**

@@ -68,7 +68,7 @@ export function createAuthService(
     const live = await authRepo.findActiveSessionUser(db, claims.sessionId, claims.userId);
     if (!live) throw unauthorized('Session expired or revoked');
     return {
-      actor: { userId: live.user.id, sessionId: claims.sessionId, username: live.user.username },
+      actor: { userId: live.userId, sessionId: claims.sessionId, username: live.username },
       tokenExpiresAt: claims.expiresAt,
       sessionExpiresAt: live.sessionExpiresAt,
     };
