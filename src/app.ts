@@ -120,7 +120,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     loadFiles: files.loadFiles,
     onMessageDeleted: files.purgeMessageFiles,
   });
-  const auth = createAuthService(ctx, { onUserCreated: (user) => rooms.joinGeneral(user.id) });
+  const auth = createAuthService(ctx, {
+    revocations: bus.revocations,
+    onUserCreated: (user) => rooms.joinGeneral(user.id),
+  });
   const users = createUsersService(ctx, {
     onStatusChanged: (user, previous, status) =>
       presence.statusChanged(user.id, user.username, previous, status),

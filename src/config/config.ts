@@ -150,6 +150,7 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: intFrom(10_000, 0),
     /** How often dead sessions and expired refresh tokens are deleted (at start, then each period); 0: never. */
     CLEANUP_INTERVAL_MS: intFrom(3_600_000, 0),
+    SESSION_CACHE_MS: intFrom(30_000, 0),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {

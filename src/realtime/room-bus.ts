@@ -10,7 +10,8 @@ export type MembershipListener = (userId: string, roomId: string, joined: boolea
 
 type Wire =
   | { n: string; t: 'ev'; r: string; v: number; e: string; p: unknown }
-  | { n: string; t: 'sub' | 'unsub'; r: string; u: string };
+  | { n: string; t: 'sub' | 'unsub'; r: string; u: string }
+  | { n: string; t: 'sess'; s: string };
 
 /**
  * The ordered path between nodes for what must not be reordered or missed: a room's message events
@@ -37,6 +38,11 @@ export function createRoomBus(
   const userWatchers = new Map<string, Set<(roomId: string, joined: boolean) => void>>();
   const allWatchers = new Set<MembershipListener>();
   const reconnectListeners: (() => void)[] = [];
+  const revocationListeners: ((sessionId: string) => void)[] = [];
+  /** True from a subscriber break until it is back: messages of other nodes may be missed meanwhile. */
+  let subWasDown = false;
+  /** The channel's first subscription has been confirmed. */
+  let subscribed = !redis;
   /** Subscription changes whose publish failed (Redis down), sent again when it is back. */
   let unsent: Wire[] = [];
   const MAX_UNSENT = 10_000;
@@ -70,13 +76,14 @@ export function createRoomBus(
     if (message.t === 'ev') {
       const { r, e, p } = message;
       sequencer.push(r, message.v, () => localEmit(r, e, p));
+    } else if (message.t === 'sess') {
+      revocationListeners.forEach((l) => l(message.s));
     } else {
       applyMembership(message.u, message.r, message.t === 'sub');
     }
   }
 
   if (redis) {
-    let subWasDown = false;
     redis.sub.on('message', (ch: string, raw: string) => {
       if (ch === channel) receive(raw);
     });
@@ -94,9 +101,14 @@ export function createRoomBus(
       unsent = [];
       again.forEach(publish);
     });
-    void redis.sub.subscribe(channel).catch((err: unknown) => {
-      log.warn({ err: err instanceof Error ? err.message : err }, 'bus subscribe failed');
-    });
+    void redis.sub.subscribe(channel).then(
+      () => {
+        subscribed = true;
+      },
+      (err: unknown) => {
+        log.warn({ err: err instanceof Error ? err.message : err }, 'bus subscribe failed');
+      },
+    );
   }
 
   return {
@@ -149,6 +161,25 @@ export function createRoomBus(
     watchAll(listener: MembershipListener): () => void {
       allWatchers.add(listener);
       return () => allWatchers.delete(listener);
+    },
+
+    /**
+     * Session revocations between nodes (the auth feature's RevocationChannel): on the same channel, so
+     * they share its repair: a node whose subscriber was cut off hears `onReconnect` when it is back.
+     */
+    revocations: {
+      publish(sessionId: string): void {
+        publish({ n: nodeId, t: 'sess', s: sessionId });
+      },
+      onRevoked(listener: (sessionId: string) => void): void {
+        revocationListeners.push(listener);
+      },
+      onReconnect(listener: () => void): void {
+        reconnectListeners.push(listener);
+      },
+      healthy(): boolean {
+        return !redis || (subscribed && redis.sub.status === 'ready' && !subWasDown);
+      },
     },
 
     /** Runs `listener` each time this node's Redis subscriber comes back after a break. */

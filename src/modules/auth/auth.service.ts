@@ -10,6 +10,7 @@ import {
   type OwnUser,
 } from '../users/users.port.js';
 import * as authRepo from './auth.repo.js';
+import { SessionCache, type RevocationChannel } from './session-cache.js';
 import type { LoginInput, RegisterInput } from './auth.schemas.js';
 import { burnVerification, hashPassword, verifyPassword } from './passwords.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
@@ -39,9 +40,27 @@ export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(
   ctx: AppContext,
-  hooks: { onUserCreated?: (user: UserRow) => Promise<void> } = {},
+  hooks: {
+    onUserCreated?: (user: UserRow) => Promise<void>;
+    /** How revocations reach the other nodes' session caches (the room bus, over Redis). */
+    revocations?: RevocationChannel;
+  } = {},
 ) {
   const { db, signer, config } = ctx;
+  const sessions = new SessionCache(hooks.revocations, {
+    maxAgeMs: config.SESSION_CACHE_MS,
+    maxEntries: 100_000,
+  });
+
+  /**
+   * A session was revoked (committed): this node's cache forgets it before the revoking request
+   * answers, every other node's when the revocation reaches it, and its sockets are closed everywhere.
+   */
+  function revoked(sessionId: string): void {
+    sessions.invalidate(sessionId);
+    hooks.revocations?.publish(sessionId);
+    ctx.broadcaster.disconnectSession(sessionId);
+  }
 
   async function issueTokens(user: UserRow, sessionId: string): Promise<AuthResult> {
     const refreshToken = newRefreshToken();
@@ -65,13 +84,20 @@ export function createAuthService(
    */
   async function verify(accessToken: string): Promise<Authenticated> {
     const claims = await signer.verifyAccess(accessToken);
+    const cached = sessions.get(claims.sessionId, claims.userId);
+    if (cached) {
+      return {
+        actor: cached.actor,
+        tokenExpiresAt: claims.expiresAt,
+        sessionExpiresAt: cached.sessionExpiresAt,
+      };
+    }
+    const generation = sessions.generation;
     const live = await authRepo.findActiveSessionUser(db, claims.sessionId, claims.userId);
     if (!live) throw unauthorized('Session expired or revoked');
-    return {
-      actor: { userId: live.userId, sessionId: claims.sessionId, username: live.username },
-      tokenExpiresAt: claims.expiresAt,
-      sessionExpiresAt: live.sessionExpiresAt,
-    };
+    const actor = { userId: live.userId, sessionId: claims.sessionId, username: live.username };
+    sessions.fill(generation, actor, live.sessionExpiresAt);
+    return { actor, tokenExpiresAt: claims.expiresAt, sessionExpiresAt: live.sessionExpiresAt };
   }
 
   async function openSession(user: UserRow, meta: ClientMeta): Promise<AuthResult> {
@@ -127,7 +153,7 @@ export function createAuthService(
         const known = await authRepo.findRefreshToken(db, tokenHash);
         if (known?.rotatedAt) {
           await authRepo.revokeSession(db, known.sessionId);
-          ctx.broadcaster.disconnectSession(known.sessionId);
+          revoked(known.sessionId);
           ctx.log.warn(
             { sessionId: known.sessionId, userId: known.userId },
             'refresh token reuse: session revoked',
@@ -149,7 +175,7 @@ export function createAuthService(
       }
       for (const sessionId of sessionIds) {
         await authRepo.revokeSession(db, sessionId);
-        ctx.broadcaster.disconnectSession(sessionId);
+        revoked(sessionId);
       }
     },
 
@@ -167,17 +193,17 @@ export function createAuthService(
         throw forbidden('The current password is not right');
       }
       await updatePasswordHash(db, user.id, await hashPassword(input.newPassword));
-      const revoked = await authRepo.revokeSessionsOfUser(db, user.id, actor.sessionId);
-      for (const sessionId of revoked) ctx.broadcaster.disconnectSession(sessionId);
-      ctx.log.info({ userId: user.id, sessionsRevoked: revoked.length }, 'password changed');
-      return { changed: true, sessionsRevoked: revoked.length };
+      const others = await authRepo.revokeSessionsOfUser(db, user.id, actor.sessionId);
+      others.forEach(revoked);
+      ctx.log.info({ userId: user.id, sessionsRevoked: others.length }, 'password changed');
+      return { changed: true, sessionsRevoked: others.length };
     },
 
     /** Signs me out everywhere: every session of mine, this one included, and their sockets. */
     async logoutAll(actor: Actor): Promise<{ loggedOut: true; sessionsRevoked: number }> {
-      const revoked = await authRepo.revokeSessionsOfUser(db, actor.userId);
-      for (const sessionId of revoked) ctx.broadcaster.disconnectSession(sessionId);
-      return { loggedOut: true, sessionsRevoked: revoked.length };
+      const all = await authRepo.revokeSessionsOfUser(db, actor.userId);
+      all.forEach(revoked);
+      return { loggedOut: true, sessionsRevoked: all.length };
     },
 
     verify,
