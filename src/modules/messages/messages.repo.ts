@@ -17,6 +17,11 @@ export type SenderRow = Pick<UserRow, 'id' | 'username' | 'displayName' | 'avata
 
 export interface MessageRecord {
   message: StoredMessage;
+  /**
+   * Its reactions grouped by emoji (groups and user ids in the order they were added), read with the
+   * message by `selectRecords`; absent where a record is made without them (a fresh insert).
+   */
+  reactions?: ReactionGroup[];
   sender: SenderRow | null;
   reply: { message: StoredMessage; sender: SenderRow | null } | null;
 }
@@ -34,13 +39,23 @@ const RECORD_SELECT = sql.raw(`select
     r.type as r_type, r.content as r_content, r.reply_to_id as r_reply_to_id,
     r.client_id as r_client_id, r.client_hash as r_client_hash, r.created_at as r_created_at,
     r.edited_at as r_edited_at, r.deleted_at as r_deleted_at,
-    rs.username as rs_username, rs.display_name as rs_display_name, rs.avatar_url as rs_avatar_url
+    rs.username as rs_username, rs.display_name as rs_display_name, rs.avatar_url as rs_avatar_url,
+    rx.reactions
   from messages m
   left join users s on s.id = m.sender_id
   left join messages r on r.id = m.reply_to_id
-  left join users rs on rs.id = r.sender_id`);
+  left join users rs on rs.id = r.sender_id
+  left join lateral (
+    select json_agg(json_build_object('emoji', g.emoji, 'count', g.n, 'userIds', g.ids)
+                    order by g.first_at, g.first_user) as reactions
+    from (select emoji, count(*)::int as n, min(created_at) as first_at,
+                 (array_agg(user_id::text order by created_at, user_id))[1] as first_user,
+                 array_agg(user_id::text order by created_at, user_id) as ids
+          from message_reactions where message_id = m.id and m.deleted_at is null
+          group by emoji) g
+  ) rx on true`);
 
-type Cell = string | number | Date | null;
+type Cell = string | number | Date | ReactionGroup[] | null;
 type RecordRow = Record<string, Cell>;
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
@@ -77,6 +92,7 @@ function senderOf(id: Cell, r: RecordRow, p: 's_' | 'rs_'): SenderRow | null {
 
 function toRecord(r: RecordRow): MessageRecord {
   return {
+    reactions: (r.reactions as ReactionGroup[] | null) ?? [],
     message: storedMessage(r, ''),
     sender: senderOf(r.sender_id ?? null, r, 's_'),
     reply: r.r_id
