@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
+import { columnsSql, fromRow } from '../../db/rows.js';
 import { likePrefix } from '../../db/like.js';
 import {
   roomMembers,
@@ -36,18 +37,28 @@ export async function findMembership(
 }
 
 /** The room and the caller's membership in one round trip. */
+const ROOM_COLUMNS = columnsSql(rooms, 'r', 'r__');
+const MEMBER_COLUMNS = columnsSql(roomMembers, 'm', 'm__');
+
 export async function findRoomWithMembership(
   db: Executor,
   ref: string,
   userId: string,
 ): Promise<{ room: RoomRow; member: RoomMemberRow | null } | undefined> {
-  const [row] = await db
-    .select({ room: rooms, member: roomMembers })
-    .from(rooms)
-    .leftJoin(roomMembers, and(eq(roomMembers.roomId, rooms.id), eq(roomMembers.userId, userId)))
-    .where(isId(ref) ? eq(rooms.id, ref) : eq(rooms.slug, ref.toLowerCase()))
-    .limit(1);
-  return row;
+  // Every access check of a room runs this: written out, and mapped without the query builder.
+  const [row] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select ${ROOM_COLUMNS}, ${MEMBER_COLUMNS}
+        from ${rooms} r
+        left join ${roomMembers} m on m.room_id = r.id and m.user_id = ${userId}
+        where ${isId(ref) ? sql`r.id = ${ref}` : sql`r.slug = ${ref.toLowerCase()}`}
+        limit 1`,
+  );
+  if (!row) return undefined;
+  return {
+    room: fromRow(rooms, row, 'r__'),
+    member: row.m__room_id ? fromRow(roomMembers, row, 'm__') : null,
+  };
 }
 
 export async function insertRoom(
