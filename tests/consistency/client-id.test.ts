@@ -205,3 +205,18 @@ describe('concurrent sends with one clientId', () => {
     expect(stored.filter((c) => c === 'version one' || c === 'version two')).toHaveLength(1);
   });
 });
+
+describe('a retry by someone who is no longer a member', () => {
+  it('gets the access answer (404 for a private room), not the message, by id or by slug', async () => {
+    const carol = await createUser(t);
+    const room = await createRoom(t, alice, { type: 'private', members: [carol] });
+    const clientId = `gone-${randomUUID()}`;
+    const first = await post(carol, room.id, 'before I left', clientId);
+    expect(first.status).toBe(201);
+    await t.http.post(`/api/rooms/${room.id}/leave`).set(carol.auth).expect(200);
+    for (const ref of [room.id, room.id.toUpperCase(), room.slug]) {
+      const retry = await post(carol, ref, 'before I left', clientId);
+      expectError(retry, 404, 'NOT_FOUND');
+    }
+  });
+});

@@ -158,6 +158,8 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
    * a member (the access error).
    */
   async function refusedSend(actor: Actor, roomId: string, input: SendMessageInput) {
+    // Access first: a former member's retry answers like any other send of a non-member.
+    await requireMember(db, roomId, actor.userId);
     const first = input.clientId
       ? await repo.findByClientId(db, actor.userId, input.clientId)
       : undefined;
@@ -170,7 +172,6 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const message = first.deletedAt ? toTombstone(record) : await viewOf(first.id);
       return { message, created: false };
     }
-    await requireMember(db, roomId, actor.userId);
     throw notFound('Room');
   }
 
@@ -213,8 +214,14 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       options: SendOptions = {},
     ): Promise<SendResult> {
       const type = options.type ?? 'text';
-      const { room } = await requireMember(db, input.room, actor.userId);
-      if (input.replyTo) await validateReply(room.id, input.replyTo);
+      // A plain send to a room given by id goes straight to the insert, whose statement checks the
+      // membership under the room's lock (the check that decides); only a refused send asks why
+      // (refusedSend). Replies and slugs are checked first, so a non-member learns nothing of them.
+      const direct = isId(input.room) && !input.replyTo && !options.attach;
+      const roomId = direct
+        ? input.room.toLowerCase()
+        : (await requireMember(db, input.room, actor.userId)).room.id;
+      if (input.replyTo) await validateReply(roomId, input.replyTo);
       const values: NewMessage = {
         senderId: actor.userId,
         type,
@@ -225,12 +232,12 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const attach = options.attach;
       const inserted = attach
         ? (
-            await insertIntoRoom(db, room.id, [values], async (tx, [m]) => {
+            await insertIntoRoom(db, roomId, [values], async (tx, [m]) => {
               if (m) await attach(tx, m);
             })
           )[0]
-        : await batcher.send(room.id, values);
-      if (!inserted) return refusedSend(actor, room.id, input);
+        : await batcher.send(roomId, values);
+      if (!inserted) return refusedSend(actor, roomId, input);
       ctx.metrics.messagesSent.inc();
       // A plain text message needs no second query: the insert returned its row and sender. Others
       // are handed over as a promise, so that the revision is registered now, in commit order.
@@ -238,7 +245,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         type === 'text' && !values.replyToId
           ? toMessageView({ message: inserted.message, sender: inserted.sender, reply: null })
           : viewOf(inserted.message.id).catch(() => null);
-      broadcaster.toRoomInOrder(room.id, inserted.message.rev, newMessage, view);
+      broadcaster.toRoomInOrder(roomId, inserted.message.rev, newMessage, view);
       const message = await view;
       if (!message) throw notFound('Message');
       return { message, created: true };
