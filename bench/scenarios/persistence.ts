@@ -82,7 +82,7 @@ export async function persistenceScenario(
     const insert = async (client: pg.Pool | pg.PoolClient) => {
       seq += 1;
       await client.query(
-        `insert into messages (room_id, seq, sender_id, type, content, client_id) values ($1, $2, $3, 'text', $4, $5)`,
+        `insert into messages (room_id, seq, rev, sender_id, type, content, client_id) values ($1, $2, $2, $3, 'text', $4, $5)`,
         [insertRoom, seq, userId, content(), clientId()],
       );
     };
@@ -105,15 +105,22 @@ export async function persistenceScenario(
           const c = await pool.connect();
           try {
             await c.query('begin');
-            const { rows: s } = await c.query<{ last_seq: string }>(
-              `update rooms set last_seq = last_seq + 1, last_message_at = now() where id = $1 returning last_seq`,
+            const { rows: s } = await c.query<{ last_seq: string; rev: string }>(
+              `update rooms set last_seq = last_seq + 1, rev = rev + 1, last_message_at = now() where id = $1 returning last_seq, rev`,
               [room],
             );
             const next = Number(s[0]!.last_seq);
             await c.query(
-              `insert into messages (room_id, seq, sender_id, type, content, client_id) values ($1, $2, $3, 'text', $4, $5)
+              `insert into messages (room_id, seq, rev, sender_id, type, content, client_id) values ($1, $2, $3, $4, 'text', $5, $6)
              on conflict (sender_id, client_id) where client_id is not null do nothing returning *`,
-              [room, next, userId, content(), ctx.opts.clientId ? `tx-${room}-${next}` : null],
+              [
+                room,
+                next,
+                Number(s[0]!.rev),
+                userId,
+                content(),
+                ctx.opts.clientId ? `tx-${room}-${next}` : null,
+              ],
             );
             await c.query(
               `update room_members set last_read_seq = greatest(last_read_seq, $3), last_read_at = now()
