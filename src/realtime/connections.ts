@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
 import type { Actor, AppContext } from '../context.js';
 import { roomChannel, sessionChannel, userChannel } from './channels.js';
-import type { ClientEvent, EventContext, PayloadOf } from './event.js';
+import { emitEvent, type ClientEvent, type EventContext, type PayloadOf } from './event.js';
 import { handshakeAuth, handshakeRefusal, type TokenVerifier } from './io.js';
 import { onlineUsers } from './realtime.events.js';
 import type { RoomBus } from './room-bus.js';
@@ -269,7 +269,7 @@ export function attachSocketServer<Svc>(
     void (async () => {
       try {
         await presence.socketConnected(actor, socket.id);
-        if (socket.connected) socket.emit(onlineUsers.name, await presence.onlineFor(actor));
+        if (socket.connected) emitEvent(socket, onlineUsers, await presence.onlineFor(actor));
       } catch (err) {
         log.warn({ err, userId: actor.userId }, 'presence connect failed');
       }

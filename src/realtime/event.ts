@@ -83,3 +83,20 @@ export type PayloadOf<E extends ServerEvent> = z.output<E['payload']>;
 export function serverEvent<P extends z.ZodType>(spec: ServerEvent<P>): ServerEvent<P> {
   return spec;
 }
+
+/** Anything Socket.io can emit on: a socket, or a room selection of the server. */
+interface Emitter {
+  emit(name: string, payload: unknown): unknown;
+}
+
+/**
+ * The one way the realtime layer sends a server → client event: a declared event, with a payload its
+ * schema types (the Broadcaster's methods and the connection layer's own events all go through it).
+ */
+export function emitEvent<E extends ServerEvent>(
+  target: Emitter,
+  event: E,
+  payload: PayloadOf<E>,
+): void {
+  target.emit(event.name, payload);
+}

@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import type { Broadcaster } from './broadcaster.js';
-import type { PayloadOf } from './event.js';
+import { emitEvent, type PayloadOf } from './event.js';
 import { roomChannel, sessionChannel, userChannel } from './channels.js';
 import type { RoomBus } from './room-bus.js';
 import { authExpired } from './realtime.events.js';
@@ -19,16 +19,16 @@ export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
       bus.emitInOrder(roomId, rev, event.name, payload);
     },
     toRoom(roomId, event, payload) {
-      io.to(roomChannel(roomId)).emit(event.name, payload);
+      emitEvent(io.to(roomChannel(roomId)), event, payload);
     },
     toRoomExceptUser(roomId, userId, event, payload) {
-      io.to(roomChannel(roomId)).except(userChannel(userId)).emit(event.name, payload);
+      emitEvent(io.to(roomChannel(roomId)).except(userChannel(userId)), event, payload);
     },
     toRooms(roomIds, event, payload) {
-      if (roomIds.length > 0) io.to(roomIds.map(roomChannel)).emit(event.name, payload);
+      if (roomIds.length > 0) emitEvent(io.to(roomIds.map(roomChannel)), event, payload);
     },
     toUser(userId, event, payload) {
-      io.to(userChannel(userId)).emit(event.name, payload);
+      emitEvent(io.to(userChannel(userId)), event, payload);
     },
     subscribeUser(userId, roomId) {
       bus.subscribe(userId, roomId);
@@ -44,9 +44,9 @@ export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
       // Each socket hears why before it goes: this node's at once, then every node's (one Redis
       // channel carries both messages, in this order). This node's are gone by the second emit.
       const expired: PayloadOf<typeof authExpired> = { reason: 'session-revoked' };
-      io.local.in(sessionChannel(sessionId)).emit(authExpired.name, expired);
+      emitEvent(io.local.in(sessionChannel(sessionId)), authExpired, expired);
       io.local.in(sessionChannel(sessionId)).disconnectSockets(true);
-      io.in(sessionChannel(sessionId)).emit(authExpired.name, expired);
+      emitEvent(io.in(sessionChannel(sessionId)), authExpired, expired);
       io.in(sessionChannel(sessionId)).disconnectSockets(true);
     },
   };

@@ -1,3 +1,4 @@
+import { emitEvent } from './event.js';
 import { authExpired } from './realtime.events.js';
 import { socketDeadline, type ChatSocket, type ExpiryReason } from './socket-events.js';
 
@@ -7,7 +8,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Sends `auth-expired { reason }` to the socket, then disconnects it. */
 export function expireSocket(socket: ChatSocket, reason: ExpiryReason): void {
   if (!socket.connected) return;
-  socket.emit(authExpired.name, { reason });
+  emitEvent(socket, authExpired, { reason });
   socket.disconnect(true);
 }
 
