@@ -1,13 +1,15 @@
+import { REGISTERED_PASSWORD } from '../faults/support.js';
 import { sleep } from '../helpers/sockets.js';
 import type { ConvergenceClient } from './client.js';
 import type { WireMessage } from './model.js';
+import { restCall } from './rest.js';
 import type { Rng } from './random.js';
 import { Transient, type Recorder } from './recorder.js';
 
 /**
  * A user's random behaviour: sends (over REST or the socket, each with a clientId, sometimes sent
  * again at once or after a reconnect), edits and deletes of their own messages, reactions, reads,
- * going offline and switching node. Outcomes the contract allows during faults are retried until the
+ * going offline and switching node, signing in again and out of the old session. Outcomes the contract allows during faults are retried until the
  * fault is over; anything else the contract rules out is recorded as a failure.
  */
 
@@ -33,6 +35,7 @@ const ACTIONS = {
   resend: 5,
   reconnect: 7,
   switchNode: 5,
+  relogin: 3,
 } as const;
 type Action = keyof typeof ACTIONS;
 
@@ -214,5 +217,61 @@ export class User {
     const other = this.client.urls.find((u) => u !== this.client.url) ?? this.client.url;
     this.client.drop();
     await this.client.reconnect(other);
+  }
+
+  /**
+   * A new session (login on some node), then a logout of the old one on a node of its own: the node
+   * that revoked it refuses the old token at once, every node within a Redis round trip (or the
+   * publisher's reconnect, or a killed node's restart), whatever faults are under way; the socket
+   * moves to the new token. Session caches must never keep accepting a revoked session.
+   */
+  private async relogin(): Promise<void> {
+    const { name, user, urls } = this.client;
+    const old = user.accessToken;
+    const loggedIn = await this.retry(`${name}: login`, async () => {
+      const url = this.side.pick(urls);
+      return restCall<{ accessToken: string }>(
+        this.rec,
+        `${name}: login on ${url}`,
+        `${url}/api/auth/login`,
+        {
+          method: 'POST',
+          token: '',
+          body: { username: user.username, password: REGISTERED_PASSWORD },
+        },
+      );
+    });
+    if (!loggedIn) return;
+    if (loggedIn.status !== 200 || !loggedIn.data)
+      return this.rec.fail(`${name}: login: ${loggedIn.status} ${loggedIn.code}`);
+    user.accessToken = loggedIn.data.accessToken;
+    const logoutUrl = this.rng.pick(urls);
+    const call = (url: string, method: string, path: string) =>
+      restCall(this.rec, `${name}: ${method} ${path} on ${url}`, url + path, {
+        method,
+        token: old,
+      });
+    const out = await this.retry(`${name}: logout`, () =>
+      call(logoutUrl, 'POST', '/api/auth/logout'),
+    );
+    // 401: an earlier try did log out, and its answer was lost.
+    if (out && out.status !== 200 && out.status !== 401)
+      return this.rec.fail(`${name}: logout: ${out.status} ${out.code}`);
+    await this.client.reconnect(this.rng.pick(urls));
+    for (const url of urls) {
+      const deadline = Date.now() + (url === logoutUrl ? 0 : 10_000);
+      for (;;) {
+        const me = await this.retry(`${name}: old token on ${url}`, () =>
+          call(url, 'GET', '/api/auth/me'),
+        );
+        if (!me || me.status === 401) break;
+        if (Date.now() >= deadline) {
+          this.rec.fail(`${name}: a revoked session still answered ${me.status} on ${url}`);
+          break;
+        }
+        this.rec.count('revocation on its way');
+        await sleep(20);
+      }
+    }
   }
 }

@@ -107,6 +107,9 @@ export interface Registered {
   accessToken: string;
 }
 
+/** The password of every user `register` makes (the convergence test signs them in again). */
+export const REGISTERED_PASSWORD = 'long enough pw';
+
 export async function register(url: string): Promise<Registered> {
   const username = `fault_${randomBytes(5).toString('hex')}`;
   const res = await fetch(`${url}/api/auth/register`, {
@@ -115,7 +118,7 @@ export async function register(url: string): Promise<Registered> {
     body: JSON.stringify({
       username,
       email: `${username}@example.com`,
-      password: 'long enough pw',
+      password: REGISTERED_PASSWORD,
     }),
   });
   const body = (await res.json()) as { data: { user: { id: string }; accessToken: string } };
