@@ -1,7 +1,7 @@
 import { registerUsers, runTag } from '../lib/api.js';
 import type { BenchContext } from '../lib/context.js';
 import { Histogram, type LatencySummary } from '../lib/histogram.js';
-import { resourceMeter } from '../lib/proc.js';
+import { closedLoad } from '../lib/http-load.js';
 import { WorkerHandle } from '../lib/workers.js';
 import { searchTerm } from '../lib/words.js';
 import type { CannonRequest, FromHttpWorker, ToHttpWorker } from '../workers/http-worker.js';
@@ -77,19 +77,11 @@ export async function historyScenario(
     };
     const results: EndpointResult[] = [];
     for (const [name, requests] of Object.entries(endpoints)) {
-      const meter = resourceMeter(() => [server.pid]);
-      meter.start();
-      const r = await worker.request(
-        {
-          type: 'cannon',
-          url: server.url,
-          connections: httpConnections,
-          durationS: duration,
-          requests,
-        },
-        'cannonDone',
-      );
-      const usage = meter.stop();
+      const { report: r, cpuPct } = await closedLoad(worker, server, {
+        connections: httpConnections,
+        durationS: duration,
+        requests,
+      });
       const res: EndpointResult = {
         name,
         example: requests[0]!.path,
@@ -98,12 +90,12 @@ export async function historyScenario(
         non2xx: r.non2xx,
         errors: r.errors + r.timeouts,
         latency: Histogram.from([r.hist]).summary(),
-        serverCpuPct: usage.cpuPct,
+        serverCpuPct: cpuPct,
       };
       results.push(res);
       print(
         `[history] ${name}: ${res.reqPerSec} req/s, p50 ${res.latency.p50} p99 ${res.latency.p99} ms, ` +
-          `non-2xx ${res.non2xx}, errors ${res.errors}, server cpu ${usage.cpuPct}%`,
+          `non-2xx ${res.non2xx}, errors ${res.errors}, server cpu ${cpuPct}%`,
       );
     }
     const sampleUser = users[0]!;

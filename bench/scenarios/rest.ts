@@ -1,7 +1,8 @@
 import { registerUsers, runTag } from '../lib/api.js';
 import type { BenchContext } from '../lib/context.js';
 import { Histogram, type LatencySummary } from '../lib/histogram.js';
-import { resourceMeter, startNode, type NodeProcess } from '../lib/proc.js';
+import { closedLoad, openLoad } from '../lib/http-load.js';
+import { startNode, type NodeProcess } from '../lib/proc.js';
 import { WorkerHandle } from '../lib/workers.js';
 import type { CannonRequest, FromHttpWorker, ToHttpWorker } from '../workers/http-worker.js';
 import { seedHistory } from './history-seed.js';
@@ -49,14 +50,12 @@ export async function restScenario(
 ): Promise<RestResult> {
   const { duration, httpConnections, quick } = ctx.opts;
   const project = await ctx.startServer('rest-server');
-  const profileDir = undefined;
   let baseline: NodeProcess | undefined;
   const worker = new WorkerHandle<ToHttpWorker, FromHttpWorker>('http-worker.ts');
   try {
     baseline = await startNode({
       name: 'rest-baseline',
       script: 'bench/baseline-rest-server.ts',
-      profileDir,
       env: {
         DATABASE_URL: ctx.db.url,
         DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX || '20',
@@ -105,60 +104,30 @@ export async function restScenario(
 
     const results: RestEndpoint[] = [];
     for (const [name, requests] of Object.entries(endpoints)) {
-      const closed = async (server: NodeProcess) => {
-        const meter = resourceMeter(() => [server.pid]);
-        meter.start();
-        const r = await worker.request(
-          {
-            type: 'cannon',
-            url: server.url,
-            connections: httpConnections,
-            durationS: duration,
-            requests,
-          },
-          'cannonDone',
-        );
-        return { r, cpu: meter.stop().cpuPct };
-      };
-      const open = async (server: NodeProcess, rate: number) => {
-        const meter = resourceMeter(() => [server.pid]);
-        meter.start();
-        const r = await worker.request(
-          {
-            type: 'open',
-            url: server.url,
-            path: '',
-            bodies: [],
-            requests,
-            rate,
-            durationS: duration,
-            maxInFlight: 200,
-            timeoutMs: 10_000,
-          },
-          'openDone',
-        );
-        return { r, cpu: meter.stop().cpuPct };
-      };
+      const closed = (server: NodeProcess) =>
+        closedLoad(worker, server, { connections: httpConnections, durationS: duration, requests });
+      const open = (server: NodeProcess, rate: number) =>
+        openLoad(worker, server, { rate, durationS: duration, requests });
       const p = await closed(project);
       const b = await closed(baseline);
-      const half = Math.max(1, Math.round(p.r.reqPerSec / 2));
+      const half = Math.max(1, Math.round(p.report.reqPerSec / 2));
       const ph = await open(project, half);
       const bh = await open(baseline, half);
       const run = (
-        c: Awaited<ReturnType<typeof closed>>,
-        h: Awaited<ReturnType<typeof open>>,
+        { report: c, cpuPct }: Awaited<ReturnType<typeof closed>>,
+        { report: h, cpuPct: halfCpuPct }: Awaited<ReturnType<typeof open>>,
       ): RestRun => ({
-        reqPerSec: c.r.reqPerSec,
-        latency: Histogram.from([c.r.hist]).summary(),
-        non2xx: c.r.non2xx,
-        errors: c.r.errors + c.r.timeouts,
-        serverCpuPct: c.cpu,
+        reqPerSec: c.reqPerSec,
+        latency: Histogram.from([c.hist]).summary(),
+        non2xx: c.non2xx,
+        errors: c.errors + c.timeouts,
+        serverCpuPct: cpuPct,
         halfLoad: {
           rate: half,
-          ok: h.r.ok,
-          sent: h.r.sent,
-          latency: Histogram.from([h.r.hist]).summary(),
-          serverCpuPct: h.cpu,
+          ok: h.ok,
+          sent: h.sent,
+          latency: Histogram.from([h.hist]).summary(),
+          serverCpuPct: halfCpuPct,
         },
       });
       const result: RestEndpoint = {

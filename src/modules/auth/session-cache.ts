@@ -90,8 +90,4 @@ export class SessionCache {
     this.generation += 1;
     this.entries.clear();
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

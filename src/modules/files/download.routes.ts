@@ -2,7 +2,8 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { AppError, notFound } from '../../errors.js';
 import { route } from '../declare.js';
-import { isSafeKey, type LocalSigner } from './storage/local.js';
+import type { StorageSetup } from './storage/create-storage.js';
+import { isSafeKey } from './storage/local.js';
 
 const MIME_BY_EXT: Record<string, string> = {
   jpg: 'image/jpeg',
@@ -39,11 +40,8 @@ const SAFETY =
   'Nothing served here can run in the browser: a sandboxing CSP, nosniff, and attachment for ' +
   'everything but images and video. Served by the local storage driver only (404 with the others).';
 
-/** The local driver's objects, when the local storage driver is in use. */
-export interface LocalFiles {
-  pathOf: (key: string) => string;
-  signer: LocalSigner;
-}
+/** The local driver's objects, when the local storage driver is in use (createStorage's `local`). */
+export type LocalFiles = NonNullable<StorageSetup['local']>;
 
 function send(
   local: LocalFiles,
