@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
+import { columnsSql, fromRow } from '../../db/rows.js';
 import {
   messageReactions,
   messages,
@@ -31,15 +32,11 @@ export interface MessageRecord {
  * one statement written out by hand: pages are the hottest reads, and building this join and mapping
  * its 30 columns through the query builder cost more CPU than the database spent answering it.
  */
-const RECORD_SELECT = sql.raw(`select
-    m.id, m.room_id, m.seq, m.rev, m.sender_id, m.type, m.content, m.reply_to_id, m.client_id,
-    m.client_hash, m.created_at, m.edited_at, m.deleted_at,
+const NOT_READ = ['searchVector'] as const;
+const RECORD_SELECT = sql`select ${columnsSql(messages, 'm', '', NOT_READ)},
     s.username as s_username, s.display_name as s_display_name, s.avatar_url as s_avatar_url,
-    r.id as r_id, r.room_id as r_room_id, r.seq as r_seq, r.rev as r_rev, r.sender_id as r_sender_id,
-    r.type as r_type, r.content as r_content, r.reply_to_id as r_reply_to_id,
-    r.client_id as r_client_id, r.client_hash as r_client_hash, r.created_at as r_created_at,
-    r.edited_at as r_edited_at, r.deleted_at as r_deleted_at,
-    rs.username as rs_username, rs.display_name as rs_display_name, rs.avatar_url as rs_avatar_url,
+    ${columnsSql(messages, 'r', 'r_', NOT_READ)},
+    ${sql.raw(`rs.username as rs_username, rs.display_name as rs_display_name, rs.avatar_url as rs_avatar_url,
     rx.reactions
   from messages m
   left join users s on s.id = m.sender_id
@@ -53,7 +50,7 @@ const RECORD_SELECT = sql.raw(`select
                  array_agg(user_id::text order by created_at, user_id) as ids
           from message_reactions where message_id = m.id and m.deleted_at is null
           group by emoji) g
-  ) rx on true`);
+  ) rx on true`)}`;
 
 type Cell = string | number | Date | ReactionGroup[] | null;
 type RecordRow = Record<string, Cell>;
@@ -61,23 +58,8 @@ type RecordRow = Record<string, Cell>;
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
 /** The message columns of a record row, under a column prefix (`` for the message, `r_` for its reply). */
-function storedMessage(r: RecordRow, p: '' | 'r_'): StoredMessage {
-  return {
-    id: r[`${p}id`] as string,
-    roomId: r[`${p}room_id`] as string,
-    seq: Number(r[`${p}seq`]),
-    rev: Number(r[`${p}rev`]),
-    senderId: r[`${p}sender_id`] as string | null,
-    type: r[`${p}type`] as MessageRow['type'],
-    content: r[`${p}content`] as string,
-    replyToId: r[`${p}reply_to_id`] as string | null,
-    clientId: r[`${p}client_id`] as string | null,
-    clientHash: r[`${p}client_hash`] as string | null,
-    createdAt: toDate(r[`${p}created_at`] as Date | string),
-    editedAt: r[`${p}edited_at`] ? toDate(r[`${p}edited_at`] as Date | string) : null,
-    deletedAt: r[`${p}deleted_at`] ? toDate(r[`${p}deleted_at`] as Date | string) : null,
-  };
-}
+const storedMessage = (r: RecordRow, p: '' | 'r_'): StoredMessage =>
+  fromRow(messages, r, p, NOT_READ);
 
 /** The sender under a prefix (`s_`, `rs_`); null when the user row is gone. */
 function senderOf(id: Cell, r: RecordRow, p: 's_' | 'rs_'): SenderRow | null {
