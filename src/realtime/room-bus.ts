@@ -75,7 +75,7 @@ export function createRoomBus(
     if (message.n === nodeId) return;
     if (message.t === 'ev') {
       const { r, e, p } = message;
-      sequencer.push(r, message.v, () => localEmit(r, e, p));
+      sequencer.push(r, message.v, p === null ? () => {} : () => localEmit(r, e, p));
     } else if (message.t === 'sess') {
       revocationListeners.forEach((l) => l(message.s));
     } else {
@@ -120,17 +120,24 @@ export function createRoomBus(
      * the payload may still be a promise. A payload of null delivers nothing but lets later ones go.
      */
     emitInOrder(roomId: string, rev: number, event: string, payload: unknown): void {
-      const deliver = (p: unknown) =>
-        p === null || p === undefined
-          ? undefined
-          : () => {
-              localEmit(roomId, event, p);
-              publish({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p });
-            };
+      // Other nodes get the event as soon as its payload is ready, not after this node's own turn for
+      // it: each node orders what it receives, and one that waits for this revision (its first sight of
+      // the room, or a gap) is not kept waiting by this node's wait for an earlier one. A payload of
+      // nothing goes too, so that they skip the revision at once instead of after the gap wait.
+      const ready = (p: unknown) => {
+        const none = p === null || p === undefined;
+        publish({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p: none ? null : p });
+        return none ? undefined : () => localEmit(roomId, event, p);
+      };
       sequencer.push(
         roomId,
         rev,
-        payload instanceof Promise ? payload.then(deliver) : (deliver(payload) ?? (() => {})),
+        payload instanceof Promise
+          ? payload.then(ready, (err: unknown) => {
+              ready(null);
+              throw err;
+            })
+          : (ready(payload) ?? (() => {})),
       );
     },
 

@@ -83,7 +83,10 @@ export class RoomSequencer {
   }
 
   close(): void {
-    for (const s of this.rooms.values()) clearTimeout(s.timer);
+    for (const s of this.rooms.values()) {
+      clearTimeout(s.timer);
+      s.timer = undefined;
+    }
     this.rooms.clear();
   }
 
@@ -103,15 +106,25 @@ export class RoomSequencer {
     }
   }
 
-  /** A revision is missing: wait for it a while, then go on from the lowest one waiting. */
+  /**
+   * A revision is missing: wait for it a while, then go on from the lowest one waiting. The decision
+   * waits for `setImmediate`, after the loop's I/O phase: when the loop was blocked past the deadline,
+   * timers run before the I/O that arrived meanwhile, and the missing revision may be in it (read from
+   * Redis in the same turn); giving up first would drop it.
+   */
   private arm(room: string, state: RoomState, ms: number): void {
     clearTimeout(state.timer);
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      if (state.pending.size === 0 || state.pending.has(state.next)) return;
-      state.next = Math.min(...state.pending.keys());
-      this.drain(room, state);
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        // Cleared or re-armed meanwhile (the gap filled, or the sequencer closed): not this one's call.
+        if (state.timer !== timer) return;
+        state.timer = undefined;
+        if (state.pending.size === 0 || state.pending.has(state.next)) return;
+        state.next = Math.min(...state.pending.keys());
+        this.drain(room, state);
+      });
     }, ms);
-    state.timer.unref();
+    timer.unref();
+    state.timer = timer;
   }
 }

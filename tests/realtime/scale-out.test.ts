@@ -78,6 +78,28 @@ describe('two app instances sharing the database and Redis', () => {
     expect(b.payloads<TestMessage>('new-message', (m) => m.id === reply.data!.id)).toHaveLength(1);
   });
 
+  it("a node's event reaches the other nodes at once, not after its own wait for an earlier revision", async () => {
+    const room = await createRoom(nodeA, alice, { members: [bob] });
+    await sendMessage(nodeA, alice, room.id, 'rev 1, before node C started');
+    // Node C has never seen the room: it holds its own first event of it (rev 2) up to 100 ms for
+    // rev 1, which might be on its way from another node. Node B already delivered rev 1.
+    const nodeC = await startTestApp({ env, testDb });
+    try {
+      const b = await sockets.connect(nodeB.url, bob.accessToken);
+      const c = await sockets.connect(nodeC.url, alice.accessToken);
+      const reply = await c.ack<TestMessage>('send-message', { room: room.id, content: 'rev 2' });
+      expect(reply.success).toBe(true);
+      const id = reply.data!.id;
+      await b.waitFor<TestMessage>('new-message', (m) => m.id === id);
+      // Published when its payload was ready: B has it while C still waits.
+      expect(c.payloads<TestMessage>('new-message', (m) => m.id === id)).toHaveLength(0);
+      await c.waitFor<TestMessage>('new-message', (m) => m.id === id);
+    } finally {
+      sockets.closeAll();
+      await nodeC.stop();
+    }
+  });
+
   it('a REST change on node B (edit, reaction) reaches a client on node A', async () => {
     const room = await createRoom(nodeB, bob, { members: [alice] });
     const a = await sockets.connect(nodeA.url, alice.accessToken);
