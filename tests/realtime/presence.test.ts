@@ -99,6 +99,26 @@ describe('user-online', () => {
     expect(await onlineIds(t, observer)).toContain(user.id);
   });
 
+  it('online-users and GET /api/users/online list by lowercased username, in code-point order', async () => {
+    const tag = Math.random().toString(36).slice(2, 7);
+    // Lowercased: '-' < '.' < digits < '_' < letters; 'Zz' after 'b' once lowercased.
+    const names = [`ord${tag}_b`, `ord${tag}Zz`, `Ord${tag}-a`, `ord${tag}9`, `ord${tag}.c`];
+    const mates = [];
+    for (const username of names) mates.push(await createUser(t, { username }));
+    await createRoom(t, observer, { members: mates });
+    for (const m of mates) await online(t, m);
+    const expected = [`Ord${tag}-a`, `ord${tag}.c`, `ord${tag}9`, `ord${tag}_b`, `ord${tag}Zz`];
+    const mine = (names: string[]) => names.filter((n) => n.toLowerCase().startsWith(`ord${tag}`));
+    const s = await online(t, observer);
+    const listed = (await s.waitFor<OnlineUser[]>('online-users')).map((u) => u.username);
+    expect(mine(listed)).toEqual(expected);
+    const res = await t.http.get('/api/users/online').set(observer.auth);
+    expect(mine((res.body.data as PublicUser[]).map((u) => u.username))).toEqual(expected);
+    // And the whole list is in that order, not only these.
+    const lowered = listed.map((n) => n.toLowerCase());
+    expect(lowered).toEqual([...lowered].sort());
+  });
+
   it('GET /api/users/online lists each user in the public user shape, as GET /api/users/:id does', async () => {
     const user = await createUser(t);
     const mate = await createUser(t);

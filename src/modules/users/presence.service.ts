@@ -1,5 +1,5 @@
 import type { Actor, AppContext } from '../../context.js';
-import type { UserRow, UserStatus } from '../../db/schema/index.js';
+import type { UserStatus } from '../../db/schema/index.js';
 import { listRoomIdsOfUser, listRoomMateIds } from '../rooms/rooms.port.js';
 import type { PresenceStore } from './presence-store.js';
 import { userOffline, userOnline, userStatusUpdate } from './users.events.js';
@@ -57,24 +57,18 @@ export function createPresenceService(
    * Users online now who share a room with the caller, the caller excluded, `offline` choosers hidden,
    * by username, at most ONLINE_USERS_MAX; one query for the users whichever way the ids are found.
    */
-  async function onlineRowsFor(actor: Actor): Promise<UserRow[]> {
+  async function onlineRowsFor<T>(
+    actor: Actor,
+    fetch: (ids: string[], sharingRoomWith?: string) => Promise<T[]>,
+  ): Promise<T[]> {
     const online = new Set(await store.onlineUserIds());
     online.delete(actor.userId);
     if (online.size === 0) return [];
-    let rows: UserRow[];
-    if (online.size <= DIRECT_LOOKUP_MAX) {
-      rows = await usersRepo.findShownUsers(db, [...online], actor.userId);
-    } else {
-      // Many online: list my room-mates from the index and intersect here, rather than send
-      // thousands of ids to the database on every connect.
-      const ids = (await listRoomMateIds(db, actor.userId))
-        .filter((id) => online.has(id))
-        .slice(0, ONLINE_USERS_MAX);
-      rows = await usersRepo.findShownUsers(db, ids);
-    }
-    return rows
-      .sort((x, y) => x.username.toLowerCase().localeCompare(y.username.toLowerCase()))
-      .slice(0, ONLINE_USERS_MAX);
+    if (online.size <= DIRECT_LOOKUP_MAX) return fetch([...online], actor.userId);
+    // Many online: list my room-mates from the index and intersect here, rather than send
+    // thousands of ids to the database on every connect.
+    const ids = (await listRoomMateIds(db, actor.userId)).filter((id) => online.has(id));
+    return fetch(ids);
   }
 
   return {
@@ -115,13 +109,26 @@ export function createPresenceService(
 
     /** `online-users` (socket, on connect): the users of `onlineRowsFor`, as presence entries. */
     async onlineFor(actor: Actor): Promise<OnlineUser[]> {
-      const rows = await onlineRowsFor(actor);
+      const rows = await onlineRowsFor(actor, (ids, sharingRoomWith) =>
+        usersRepo.findShownUsers(db, ids, {
+          sharingRoomWith,
+          columns: 'presence',
+          limit: ONLINE_USERS_MAX,
+        }),
+      );
       return rows.map((u) => ({ userId: u.id, username: u.username, status: u.status }));
     },
 
     /** GET /users/online: the users of `onlineRowsFor`, in the public user shape of every user list. */
     async onlineUsersFor(actor: Actor): Promise<PublicUser[]> {
-      return (await onlineRowsFor(actor)).map(toPublicUser);
+      const rows = await onlineRowsFor(actor, (ids, sharingRoomWith) =>
+        usersRepo.findShownUsers(db, ids, {
+          sharingRoomWith,
+          columns: 'public',
+          limit: ONLINE_USERS_MAX,
+        }),
+      );
+      return rows.map(toPublicUser);
     },
 
     /** Tells everyone sharing a room with the user about a status they chose. */

@@ -1,4 +1,5 @@
 import type { UserRow } from '../../db/schema/index.js';
+import type { PublicUserRow } from './users.repo.js';
 
 export interface PublicUser {
   id: string;
@@ -15,7 +16,7 @@ export interface OwnUser extends PublicUser {
 }
 
 /** The only shapes a user leaves the server in: no hashes, no internal keys. */
-export function toPublicUser(u: UserRow): PublicUser {
+export function toPublicUser(u: PublicUserRow): PublicUser {
   return {
     id: u.id,
     username: u.username,
