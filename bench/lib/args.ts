@@ -7,6 +7,7 @@ export const SCENARIOS = [
   'rest',
   'login',
   'cluster',
+  'ejabberd',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -36,6 +37,10 @@ export interface Options {
   loginRate: number;
   loginDuration: number;
   loginUsers: number;
+  /** ejabberd: the peer comparison's shape, run against ejabberd and against this server. */
+  ejabberdClients: number;
+  ejabberdRoomSize: number;
+  ejabberdRate: number;
 }
 
 const FULL = {
@@ -53,6 +58,9 @@ const FULL = {
   loginRate: 200,
   loginDuration: 20,
   loginUsers: 100,
+  ejabberdClients: 400,
+  ejabberdRoomSize: 10,
+  ejabberdRate: 200,
 };
 
 const QUICK: typeof FULL = {
@@ -70,6 +78,9 @@ const QUICK: typeof FULL = {
   loginRate: 200,
   loginDuration: 3,
   loginUsers: 20,
+  ejabberdClients: 400,
+  ejabberdRoomSize: 10,
+  ejabberdRate: 200,
 };
 
 const NUMERIC: Record<string, keyof typeof FULL> = {
@@ -85,12 +96,16 @@ const NUMERIC: Record<string, keyof typeof FULL> = {
   '--login-rate': 'loginRate',
   '--login-duration': 'loginDuration',
   '--login-users': 'loginUsers',
+  '--ejabberd-clients': 'ejabberdClients',
+  '--ejabberd-room-size': 'ejabberdRoomSize',
+  '--ejabberd-rate': 'ejabberdRate',
 };
 
 export const USAGE = `usage: npm run bench -- [${SCENARIOS.join('|')} ...] [--quick] [--profile] [--keep-db]
   --clients N --rooms N --duration S --rates 250,500 --cluster-rates 500,2000 --no-client-id
   --sockets N --token-users N --messages N --history-rooms N --member-rooms N --connections N
-  --login-rate N --login-duration S --login-users N`;
+  --login-rate N --login-duration S --login-users N
+  --ejabberd-clients N --ejabberd-room-size N --ejabberd-rate N`;
 
 function positive(flag: string, raw: string | undefined): number {
   const n = Number(raw);
@@ -130,6 +145,8 @@ export function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
   if (base.rooms > base.clients) throw new Error('--rooms must not exceed --clients');
+  if (base.ejabberdRoomSize > base.ejabberdClients)
+    throw new Error('--ejabberd-room-size must not exceed --ejabberd-clients');
   base.memberRooms = Math.min(base.memberRooms, base.historyRooms);
   return { ...base, ...opts, scenarios: scenarios.length ? scenarios : [...SCENARIOS] };
 }

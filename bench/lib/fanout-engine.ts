@@ -1,5 +1,5 @@
 import { Histogram, type LatencySummary } from './histogram.js';
-import { resourceMeter, sleep, type NodeProcess } from './proc.js';
+import { postgresCpuMeter, resourceMeter, sleep, type NodeProcess } from './proc.js';
 import {
   addCounts,
   type ClientSpec,
@@ -24,6 +24,10 @@ export interface StepResult {
   deliveriesPerSec: number;
   latency: LatencySummary;
   serverCpuPct: number;
+  /** Server process CPU over the step (sending and draining). */
+  serverCpuSeconds: number;
+  /** CPU of every PostgreSQL process on the machine over the same interval (see postgresCpuMeter). */
+  dbCpuSeconds: number;
   serverRssMiB: number;
   generatorCpuPct: number;
   saturated: string | null;
@@ -46,8 +50,14 @@ export interface FanoutRun {
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
-export async function spawnSocketWorkers(n: number): Promise<SocketWorker[]> {
-  return Array.from({ length: n }, () => new WorkerHandle('socket-worker.ts'));
+/** Load-generator scripts speaking the socket worker protocol: Socket.io, or XMPP (ejabberd). */
+export type FanoutWorkerScript = 'socket-worker.ts' | 'xmpp-worker.ts';
+
+export async function spawnSocketWorkers(
+  n: number,
+  script: FanoutWorkerScript = 'socket-worker.ts',
+): Promise<SocketWorker[]> {
+  return Array.from({ length: n }, () => new WorkerHandle(script));
 }
 
 export async function closeWorkers(workers: SocketWorker[]): Promise<void> {
@@ -73,10 +83,12 @@ export async function runFanout(opts: {
   durationS: number;
   clientId: boolean;
   print: (line: string) => void;
+  /** The generator script (default: Socket.io clients). */
+  worker?: FanoutWorkerScript;
 }): Promise<FanoutRun> {
   const { label, nodes, clients, print } = opts;
   const nWorkers = Math.min(4, Math.max(1, Math.ceil(clients.length / 500)));
-  const workers = await spawnSocketWorkers(nWorkers);
+  const workers = await spawnSocketWorkers(nWorkers, opts.worker);
   try {
     const shares = partition(clients, nWorkers, (c) => c.room);
     const connected = await Promise.all(
@@ -112,9 +124,11 @@ export async function runFanout(opts: {
     for (const [i, rate] of opts.rates.entries()) {
       const id = i + 1;
       const meter = resourceMeter(() => nodes.map((n) => n.pid));
+      const dbMeter = postgresCpuMeter();
       const gen0 = workers.reduce((s, w) => s + w.cpuSeconds(), 0);
       const t0 = performance.now();
       meter.start();
+      dbMeter.start();
       const done = await Promise.all(
         workers.map((w, wi) =>
           w.request(
@@ -154,6 +168,7 @@ export async function runFanout(opts: {
         workers.map((w) => w.request({ type: 'collect', id }, 'collected')),
       );
       const usage = meter.stop();
+      const dbCpuSeconds = dbMeter.stop();
       const genSeconds = workers.reduce((s, w) => s + w.cpuSeconds(), 0) - gen0;
       const sendSeconds = Math.max(...done.map((d) => d.sendMs)) / 1000;
       const delivered = collected.reduce((s, c) => s + c.received, 0);
@@ -171,6 +186,8 @@ export async function runFanout(opts: {
         deliveriesPerSec: Math.round(delivered / sendSeconds),
         latency: Histogram.from(collected.map((c) => c.hist)).summary(),
         serverCpuPct: usage.cpuPct,
+        serverCpuSeconds: usage.cpuSeconds,
+        dbCpuSeconds,
         serverRssMiB: usage.peakRssMiB,
         generatorCpuPct: round((genSeconds / ((performance.now() - t0) / 1000)) * 100),
       };

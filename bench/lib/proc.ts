@@ -1,5 +1,5 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -84,6 +84,32 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Spawns a server process pinned to the server cores (through `taskset`, which execs it, so the pid is
+ * the server's own), logging to bench/results/tmp/<name>.log, and tracks it for `killAll`.
+ */
+export function spawnServer(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess {
+  const [cmd, argv] = platform.serverCores
+    ? ['taskset', ['-c', platform.serverCores, command, ...args]]
+    : [command, args];
+  const log = createWriteStream(join(TMP, `${name}.log`));
+  const child = spawn(cmd, argv, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
 /** Starts `node [--cpu-prof] --import tsx <script>` pinned to the server cores; resolves once /health answers. */
 export async function startNode(opts: {
   name: string;
@@ -97,23 +123,13 @@ export async function startNode(opts: {
     mkdirSync(opts.profileDir, { recursive: true });
     nodeArgs.unshift('--cpu-prof', '--cpu-prof-dir', opts.profileDir);
   }
-  const [cmd, args] = platform.serverCores
-    ? ['taskset', ['-c', platform.serverCores, process.execPath, ...nodeArgs, opts.script]]
-    : [process.execPath, [...nodeArgs, opts.script]];
-  const log = createWriteStream(join(TMP, `${opts.name}.log`));
-  const child = spawn(cmd, args as string[], {
-    cwd: ROOT,
-    env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnServer(opts.name, process.execPath, [...nodeArgs, opts.script], {
+    ...opts.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
   });
-  children.add(child);
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
   let exited = false;
-  child.on('exit', () => {
-    exited = true;
-    children.delete(child);
-  });
+  child.on('exit', () => (exited = true));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -192,6 +208,62 @@ export function rssMiB(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds of every PostgreSQL process on the machine (postmaster, backends, background workers),
+ * by pid: each /proc/<pid>/stat whose command name is `postgres`.
+ */
+export function postgresCpuByPid(): Map<number, number> {
+  const out = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(open + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds PostgreSQL spent between start() and stop(): the growth of every postgres process seen
+ * at stop (a backend forked meanwhile counts from zero; one that exited meanwhile is lost).
+ */
+export function postgresCpuMeter() {
+  let before = new Map<number, number>();
+  return {
+    start() {
+      before = postgresCpuByPid();
+    },
+    stop(): number {
+      let total = 0;
+      for (const [pid, cpu] of postgresCpuByPid()) total += cpu - (before.get(pid) ?? 0);
+      return Math.round(total * 100) / 100;
+    },
+  };
+}
+
+/** The cores a process may run on (`Cpus_allowed_list` in /proc/<pid>/status), e.g. `0` or `0-1`. */
+export function allowedCores(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return /Cpus_allowed_list:\s+(\S+)/.exec(status)?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 /** CPU % (100 = one core) and peak RSS of some processes between start() and stop(). */
 export function resourceMeter(pids: () => number[]) {
   let cpu0 = 0;
@@ -207,12 +279,14 @@ export function resourceMeter(pids: () => number[]) {
       peak = rss();
       timer = setInterval(() => (peak = Math.max(peak, rss())), 250);
     },
-    stop(): { cpuPct: number; peakRssMiB: number; rssMiB: number } {
+    stop(): { cpuPct: number; cpuSeconds: number; peakRssMiB: number; rssMiB: number } {
       clearInterval(timer);
       const seconds = (performance.now() - t0) / 1000;
       const now = rss();
+      const used = total() - cpu0;
       return {
-        cpuPct: Math.round(((total() - cpu0) / seconds) * 1000) / 10,
+        cpuPct: Math.round((used / seconds) * 1000) / 10,
+        cpuSeconds: Math.round(used * 100) / 100,
         peakRssMiB: Math.round(Math.max(peak, now)),
         rssMiB: Math.round(now),
       };

@@ -6,6 +6,8 @@ export interface ClientSpec {
   token?: string;
   /** The bench room the client sends to and receives from (the relay joins it from the handshake). */
   room: string;
+  /** XMPP worker only: the account to log in with; `room` is then the MUC room's bare JID. */
+  xmpp?: { domain: string; username: string; password: string };
 }
 
 export type ToSocketWorker =

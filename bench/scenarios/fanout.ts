@@ -17,28 +17,32 @@ export interface FanoutSetup {
 }
 
 /**
- * `clients` users in `rooms` public rooms of equal size: the first member creates the room over REST,
- * the others join it with POST /api/rooms/:id/join. Every user is also in `general` (never sent to).
- * Shared by fanout and cluster within one run; tokens outlive server restarts (same database).
+ * `clients` users in `rooms` public rooms of equal size (by default --clients and --rooms): the first
+ * member creates the room over REST, the others join it with POST /api/rooms/:id/join. Every user is
+ * also in `general` (never sent to). Shared by fanout and cluster within one run; tokens outlive server
+ * restarts (same database).
  */
 export async function fanoutSetup(
   ctx: BenchContext,
   baseUrl: string,
   print: (l: string) => void,
+  size: { clients: number; rooms: number } = ctx.opts,
 ): Promise<FanoutSetup> {
-  const key = `fanout:${ctx.opts.clients}:${ctx.opts.rooms}`;
+  const { clients, rooms } = size;
+  const key = `fanout:${clients}:${rooms}`;
   const cached = ctx.cache.get(key) as FanoutSetup | undefined;
   if (cached) return cached;
-  const { clients, rooms } = ctx.opts;
+  // Another size in the same run (the ejabberd scenario's) gets its own user and room names.
+  const kind = clients === ctx.opts.clients && rooms === ctx.opts.rooms ? 'f' : `f${clients}x${rooms}`;
   const t0 = performance.now();
-  const users = await registerUsers(baseUrl, 'f', clients);
+  const users = await registerUsers(baseUrl, kind, clients);
   print(
     `[setup] registered ${users.length} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   const members: BenchUser[][] = Array.from({ length: rooms }, () => []);
   users.forEach((u, i) => members[i % rooms]!.push(u));
   const roomIds = await mapLimit(members, 8, (m, r) =>
-    createRoom(baseUrl, m[0]!.token, `bench ${runTag} room ${r}`),
+    createRoom(baseUrl, m[0]!.token, `bench ${runTag} ${kind} room ${r}`),
   );
   const joins = members.flatMap((m, r) => m.slice(1).map((u) => ({ u, room: roomIds[r]! })));
   await mapLimit(joins, 16, ({ u, room }) => joinRoom(baseUrl, u.token, room));
