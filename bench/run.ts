@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { parseArgs, type ScenarioName } from './lib/args.js';
 import { createContext, type BenchContext } from './lib/context.js';
 import { createBenchDb, migrate, type BenchDb } from './lib/db.js';
+import { dropEjabberdRole } from './lib/ejabberd.js';
 import { killAll, platform, setupPlatform, TMP } from './lib/proc.js';
 import { printSummary, writeReport, type Report } from './lib/report.js';
 import { evaluateTargets } from './lib/targets.js';
 import { cleanRedis, clusterScenario } from './scenarios/cluster.js';
 import { connectionsScenario } from './scenarios/connections.js';
+import { ejabberdScenario } from './scenarios/ejabberd.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
@@ -32,6 +34,7 @@ const SCENARIO_RUNNERS: Record<
   rest: restScenario,
   login: loginScenario,
   cluster: clusterScenario,
+  ejabberd: ejabberdScenario,
 };
 
 let opts: ReturnType<typeof parseArgs>;
@@ -65,6 +68,11 @@ function cleanup(): Promise<void> {
     if (db && !opts.keepDb) {
       await db.drop().catch((err: unknown) => console.error(`could not drop ${db?.name}:`, err));
       print(`database ${db.name} dropped`);
+      // The ejabberd scenario's role, if it was interrupted before dropping it itself.
+      if (opts.scenarios.includes('ejabberd'))
+        await dropEjabberdRole(opts.databaseUrl, db.name).catch((err: unknown) =>
+          console.error(`could not drop the ejabberd role:`, err),
+        );
     }
   })();
   return cleaned;

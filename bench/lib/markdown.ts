@@ -1,4 +1,5 @@
 import type { ConnectionsResult } from '../scenarios/connections.js';
+import type { EjabberdResult } from '../scenarios/ejabberd.js';
 import type { HistoryResult } from '../scenarios/history.js';
 import type { RestResult } from '../scenarios/rest.js';
 import type { LoginResult } from '../scenarios/login.js';
@@ -222,4 +223,62 @@ export function restMd(r: RestResult): string {
     ],
     rows,
   )}`;
+}
+
+export function ejabberdMd(e: EjabberdResult): string {
+  const shape = `${e.clients} clients in ${e.rooms} rooms of ${e.roomSize}, ${e.rate} messages/s, a ${e.durationS} s warm-up step then a ${e.durationS} s measured step at the same rate, every message stored in PostgreSQL`;
+  if (e.skipped) return `Skipped: ${e.skipped}.\n\nShape when it runs: ${shape}.`;
+  const sides = [e.ejabberd, e.server].filter((s) => s !== undefined);
+  const rows = sides.map((s) => {
+    const st = s.step;
+    return [
+      s.label,
+      s.cores,
+      `${s.run.connected}/${s.run.clients}`,
+      `${st.delivered}/${st.expected}`,
+      st.deliveriesPerSec,
+      st.serverCpuPct,
+      s.cpuMsPerDelivery,
+      Math.round((st.dbCpuSeconds / st.serverCpuSeconds) * 100) / 100,
+      s.cpuMsPerDeliveryWithDb,
+      `${st.latency.p50} / ${st.latency.p95} / ${st.latency.p99} / ${st.latency.max}`,
+      `${st.ack.p50} / ${st.ack.p99}`,
+      st.generatorCpuPct,
+      st.saturated ?? 'no',
+    ];
+  });
+  return `${shape}. Generator (one worker process per 500 clients) on core ${e.generatorCores}; PostgreSQL unpinned.\n\n${table(
+    [
+      'server',
+      'server cores',
+      'connected',
+      'delivered/expected',
+      'deliveries/s',
+      'server CPU %',
+      'CPU ms / delivery',
+      'PostgreSQL CPU ÷ server CPU',
+      'CPU ms / delivery with PostgreSQL',
+      'latency p50 / p95 / p99 / max ms',
+      'ack p50 / p99 ms',
+      'generator CPU %',
+      'saturated',
+    ],
+    rows,
+  )}
+
+- CPU per delivery = the server process's CPU over the measured step (sending and draining, from
+  \`/proc/<pid>/stat\`) ÷ deliveries. With PostgreSQL: plus the CPU of every process named \`postgres\` on
+  the machine (postmaster, backends, WAL writer, checkpointer, autovacuum) over the same interval, summed
+  from \`/proc/<pid>/stat\` at the start and end of the step (a backend forked meanwhile counts from zero).
+- Deliveries count every occupant, the sender included, on both sides: ejabberd's MUC reflects each
+  message to its sender, this server emits \`new-message\` to the sender's socket too. Expected = acked
+  sends × connected room members. ejabberd's "ack" is that reflection (the room has archived the message
+  with mod_mam and broadcast it), matched by message id; this server's is the \`send-message\` ack.
+- ejabberd: a private node from a generated config (bench/results/tmp/ejabberd/), users registered and
+  rooms created (persistent, \`mam: true\`) with its \`register\` and \`create_room_with_opts\` commands over
+  mod_http_api; \`auth_method: sql\`, \`default_db: sql\` (mod_muc and mod_mam on SQL, \`new_sql_schema\`),
+  its tables in schema \`ejabberd\` of the bench database; clients (@xmpp/client, plain TCP on 127.0.0.1,
+  SCRAM-SHA-1) join with \`<history maxstanzas='0'/>\` and send \`groupchat\` messages whose body carries
+  the send time. No stream management, no TLS, no shapers.
+- This server: the fan-out scenario's setup at this size (public rooms, \`clientId\` on every send).`;
 }

@@ -4,6 +4,7 @@ import type { PersistenceResult } from '../scenarios/persistence.js';
 import type { Options } from './args.js';
 import {
   connectionsMd,
+  ejabberdMd,
   fanoutMd,
   historyMd,
   loginMd,
@@ -82,6 +83,13 @@ function markdown(r: Report, svgName: string): string {
       '## Cluster: two nodes behind Redis',
       '',
       fanoutMd(res.cluster, res.fanout?.relay),
+    );
+  if (res.ejabberd)
+    out.push(
+      '',
+      '## ejabberd side by side (MUC + MAM on the same PostgreSQL)',
+      '',
+      ejabberdMd(res.ejabberd),
     );
   if (res.connections) out.push('', '## Connections', '', connectionsMd(res.connections));
   if (res.history)

@@ -1,4 +1,5 @@
 import type { ConnectionsResult } from '../scenarios/connections.js';
+import type { EjabberdResult } from '../scenarios/ejabberd.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { HistoryResult } from '../scenarios/history.js';
 import type { LoginResult } from '../scenarios/login.js';
@@ -12,6 +13,7 @@ export interface Results {
   login?: LoginResult;
   rest?: RestResult;
   cluster?: FanoutRun;
+  ejabberd?: EjabberdResult;
 }
 
 export interface Target {
@@ -174,5 +176,38 @@ export function evaluateTargets(r: Results, opts: { clients: number }): Target[]
       note: `${r.login.offeredRate}/s offered, ${r.login.completedPerSec}/s completed`,
     });
   } else missing('Login target', 'event-loop lag < 50 ms', 'login not in this run');
+
+  const cpuName = 'CPU per delivery vs ejabberd';
+  const cpuGoal = '≤ ejabberd ÷ 1.5 (1.5 × its efficiency)';
+  const p99Name = 'p99 send→receive vs ejabberd';
+  const p99Goal = '< ejabberd p99';
+  if (r.ejabberd?.skipped) {
+    missing(cpuName, cpuGoal, `skipped: ${r.ejabberd.skipped}`);
+    missing(p99Name, p99Goal, `skipped: ${r.ejabberd.skipped}`);
+  } else if (r.ejabberd?.ejabberd && r.ejabberd.server) {
+    const { ejabberd: ej, server, clients, roomSize, rate } = r.ejabberd;
+    const shape = `${clients} clients, rooms of ${roomSize}, ${rate} msg/s`;
+    const short = [ej, server]
+      .filter((p) => p.step.saturated)
+      .map((p) => `${p.label}: ${p.step.saturated}`);
+    const caveat = short.length ? `; saturated: ${short.join(', ')}` : '';
+    out.push({
+      name: `${cpuName} (${shape})`,
+      target: cpuGoal,
+      value:
+        `${f(server.cpuMsPerDelivery, 4)} ms vs ${f(ej.cpuMsPerDelivery, 4)} ms = ` +
+        `${f(ej.cpuMsPerDelivery / server.cpuMsPerDelivery, 2)} × its efficiency; with PostgreSQL ` +
+        `${f(server.cpuMsPerDeliveryWithDb, 4)} vs ${f(ej.cpuMsPerDeliveryWithDb, 4)} ms`,
+      met: server.cpuMsPerDelivery <= ej.cpuMsPerDelivery / 1.5 && !server.step.saturated,
+      note: `server process CPU ÷ deliveries decides; PostgreSQL = every postgres process${caveat}`,
+    });
+    out.push({
+      name: `${p99Name} (${shape})`,
+      target: p99Goal,
+      value: `${f(server.step.latency.p99)} ms vs ${f(ej.step.latency.p99)} ms (p50 ${f(server.step.latency.p50)} vs ${f(ej.step.latency.p50)} ms)`,
+      met: server.step.latency.p99 < ej.step.latency.p99 && !server.step.saturated,
+      note: caveat ? caveat.slice(2) : undefined,
+    });
+  } else missing('ejabberd targets', 'see ejabberd', 'ejabberd not in this run');
   return out;
 }

@@ -33,7 +33,8 @@ export async function fanoutSetup(
   const cached = ctx.cache.get(key) as FanoutSetup | undefined;
   if (cached) return cached;
   // Another size in the same run (the ejabberd scenario's) gets its own user and room names.
-  const kind = clients === ctx.opts.clients && rooms === ctx.opts.rooms ? 'f' : `f${clients}x${rooms}`;
+  const kind =
+    clients === ctx.opts.clients && rooms === ctx.opts.rooms ? 'f' : `f${clients}x${rooms}`;
   const t0 = performance.now();
   const users = await registerUsers(baseUrl, kind, clients);
   print(
