@@ -26,7 +26,7 @@ export interface StepResult {
   serverCpuPct: number;
   /** Server process CPU over the step (sending and draining). */
   serverCpuSeconds: number;
-  /** CPU of every PostgreSQL process on the machine over the same interval (see postgresCpuMeter). */
+  /** CPU of PostgreSQL over the same interval: its processes but other databases' backends. */
   dbCpuSeconds: number;
   serverRssMiB: number;
   generatorCpuPct: number;
@@ -85,6 +85,8 @@ export async function runFanout(opts: {
   print: (line: string) => void;
   /** The generator script (default: Socket.io clients). */
   worker?: FanoutWorkerScript;
+  /** The bench database: PostgreSQL's CPU leaves out backends of other databases. */
+  database?: string;
 }): Promise<FanoutRun> {
   const { label, nodes, clients, print } = opts;
   const nWorkers = Math.min(4, Math.max(1, Math.ceil(clients.length / 500)));
@@ -124,7 +126,7 @@ export async function runFanout(opts: {
     for (const [i, rate] of opts.rates.entries()) {
       const id = i + 1;
       const meter = resourceMeter(() => nodes.map((n) => n.pid));
-      const dbMeter = postgresCpuMeter();
+      const dbMeter = postgresCpuMeter(opts.database);
       const gen0 = workers.reduce((s, w) => s + w.cpuSeconds(), 0);
       const t0 = performance.now();
       meter.start();

@@ -267,9 +267,11 @@ export function ejabberdMd(e: EjabberdResult): string {
   )}
 
 - CPU per delivery = the server process's CPU over the measured step (sending and draining, from
-  \`/proc/<pid>/stat\`) ÷ deliveries. With PostgreSQL: plus the CPU of every process named \`postgres\` on
-  the machine (postmaster, backends, WAL writer, checkpointer, autovacuum) over the same interval, summed
-  from \`/proc/<pid>/stat\` at the start and end of the step (a backend forked meanwhile counts from zero).
+  \`/proc/<pid>/stat\`) ÷ deliveries. With PostgreSQL: plus the CPU of the processes named \`postgres\`
+  (postmaster, WAL writer, checkpointer, background writer, autovacuum, and the backends connected to the
+  bench database; backends of other databases, told by their process title, are left out) over the same
+  interval, from \`/proc/<pid>/stat\` at the start and the end of the step (a backend forked meanwhile
+  counts from zero).
 - Deliveries count every occupant, the sender included, on both sides: ejabberd's MUC reflects each
   message to its sender, this server emits \`new-message\` to the sender's socket too. Expected = acked
   sends × connected room members. ejabberd's "ack" is that reflection (the room has archived the message

@@ -208,11 +208,16 @@ export function rssMiB(pid: number): number {
   }
 }
 
+/** A backend's process title: `postgres: [cluster: ]<user> <database> <host>(<port>)|[local] <state>`. */
+const BACKEND_TITLE = /^postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])/;
+
 /**
- * CPU seconds of every PostgreSQL process on the machine (postmaster, backends, background workers),
- * by pid: each /proc/<pid>/stat whose command name is `postgres`.
+ * CPU seconds of the PostgreSQL processes on the machine, by pid: each /proc/<pid>/stat whose command
+ * name is `postgres` (postmaster, backends, WAL writer, checkpointer, autovacuum...). With `database`,
+ * backends connected to other databases (by their process title) are left out; the shared background
+ * processes stay in.
  */
-export function postgresCpuByPid(): Map<number, number> {
+export function postgresCpuByPid(database?: string): Map<number, number> {
   const out = new Map<number, number>();
   let entries: string[] = [];
   try {
@@ -227,6 +232,11 @@ export function postgresCpuByPid(): Map<number, number> {
       const open = stat.indexOf('(');
       const close = stat.lastIndexOf(')');
       if (stat.slice(open + 1, close) !== 'postgres') continue;
+      if (database) {
+        const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        const db = BACKEND_TITLE.exec(title)?.[1];
+        if (db && db !== database) continue;
+      }
       const fields = stat.slice(close + 2).split(' ');
       out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS);
     } catch {
@@ -237,18 +247,18 @@ export function postgresCpuByPid(): Map<number, number> {
 }
 
 /**
- * CPU seconds PostgreSQL spent between start() and stop(): the growth of every postgres process seen
- * at stop (a backend forked meanwhile counts from zero; one that exited meanwhile is lost).
+ * CPU seconds PostgreSQL spent between start() and stop() (see postgresCpuByPid): the growth of every
+ * process seen at stop (a backend forked meanwhile counts from zero; one that exited meanwhile is lost).
  */
-export function postgresCpuMeter() {
+export function postgresCpuMeter(database?: string) {
   let before = new Map<number, number>();
   return {
     start() {
-      before = postgresCpuByPid();
+      before = postgresCpuByPid(database);
     },
     stop(): number {
       let total = 0;
-      for (const [pid, cpu] of postgresCpuByPid()) total += cpu - (before.get(pid) ?? 0);
+      for (const [pid, cpu] of postgresCpuByPid(database)) total += cpu - (before.get(pid) ?? 0);
       return Math.round(total * 100) / 100;
     },
   };

@@ -48,6 +48,7 @@ export async function clusterScenario(
       durationS: ctx.opts.duration,
       clientId: ctx.opts.clientId,
       print,
+      database: ctx.db.name,
     });
   } finally {
     await Promise.all(nodes.map((n) => ctx.stop(n)));

@@ -85,7 +85,13 @@ export async function ejabberdScenario(
       `[ejabberd] WARNING: another ejabberd runs on this machine (pid ${others.join(', ')}); it competes for the cores (stop it: \`ejabberdctl stop\`)`,
     );
   const rates = [rate, rate];
-  const common = { rates, durationS: ctx.opts.duration, clientId: ctx.opts.clientId, print };
+  const common = {
+    rates,
+    durationS: ctx.opts.duration,
+    clientId: ctx.opts.clientId,
+    print,
+    database: ctx.db.name,
+  };
 
   const ej = await startEjabberd(ctx, install, print);
   try {

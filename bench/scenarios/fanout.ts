@@ -92,6 +92,7 @@ export async function fanoutScenario(
       durationS: duration,
       clientId,
       print,
+      database: ctx.db.name,
     });
   } finally {
     await ctx.stop(server);
@@ -107,6 +108,7 @@ export async function fanoutScenario(
       durationS: duration,
       clientId,
       print,
+      database: ctx.db.name,
     });
     return { server: serverRun, relay: relayRun };
   } finally {

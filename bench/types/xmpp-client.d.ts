@@ -26,6 +26,14 @@ declare module '@xmpp/client' {
     resource?: string;
     username?: string;
     password?: string;
+    /** Called to authenticate, instead of `username` and `password`: picks the SASL mechanism. */
+    credentials?: (
+      authenticate: (
+        credentials: { username: string; password: string },
+        mechanism: string,
+      ) => Promise<void>,
+      mechanisms: string[],
+    ) => Promise<void>;
     /** Milliseconds to wait for the connection and each step of the stream negotiation. */
     timeout?: number;
   }
