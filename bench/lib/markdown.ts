@@ -280,7 +280,7 @@ export function ejabberdMd(e: EjabberdResult): string {
   rooms created (persistent, \`mam: true\`) with its \`register\` and \`create_room_with_opts\` commands over
   mod_http_api; \`auth_method: sql\`, \`default_db: sql\` (mod_muc and mod_mam on SQL, \`new_sql_schema\`),
   its tables in schema \`ejabberd\` of the bench database; clients (@xmpp/client, plain TCP on 127.0.0.1,
-  SCRAM-SHA-1) join with \`<history maxstanzas='0'/>\` and send \`groupchat\` messages whose body carries
+  SASL PLAIN) join with \`<history maxstanzas='0'/>\` and send \`groupchat\` messages whose body carries
   the send time. No stream management, no TLS, no shapers.
 - This server: the fan-out scenario's setup at this size (public rooms, \`clientId\` on every send).`;
 }

@@ -199,7 +199,7 @@ export function evaluateTargets(r: Results, opts: { clients: number }): Target[]
         `${f(ej.cpuMsPerDelivery / server.cpuMsPerDelivery, 2)} × its efficiency; with PostgreSQL ` +
         `${f(server.cpuMsPerDeliveryWithDb, 4)} vs ${f(ej.cpuMsPerDeliveryWithDb, 4)} ms`,
       met: server.cpuMsPerDelivery <= ej.cpuMsPerDelivery / 1.5 && !server.step.saturated,
-      note: `server process CPU ÷ deliveries decides; PostgreSQL = every postgres process${caveat}`,
+      note: `server process CPU ÷ deliveries decides; PostgreSQL = its processes but other databases' backends${caveat}`,
     });
     out.push({
       name: `${p99Name} (${shape})`,
