@@ -2,12 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
 import type { Actor, AppContext } from '../context.js';
 import { roomChannel, sessionChannel, userChannel } from './channels.js';
-import { emitEvent, type ClientEvent, type EventContext, type PayloadOf } from './event.js';
+import { emitEvent, type ClientEvent, type PayloadOf } from './event.js';
 import { handshakeAuth, handshakeRefusal, type TokenVerifier } from './io.js';
 import { onlineUsers } from './realtime.events.js';
 import type { RoomBus } from './room-bus.js';
 import {
-  mountEvents,
+  eventDispatcher,
   socketDeadline,
   SocketRateLimiter,
   type ChatSocket,
@@ -203,6 +203,52 @@ export function attachSocketServer<Svc>(
     recheckSessions().catch((err: unknown) => log.warn({ err }, 're-checking sessions failed'));
   });
 
+  /** Per socket, what its events need besides `socket.data` (which the adapter may serialise). */
+  interface SocketState {
+    /** The per-socket `event` rate limit. */
+    limiter: SocketRateLimiter;
+    /** Re-arms the timer that ends the socket at its deadline (after `reauth`). */
+    rearm: () => void;
+  }
+  const states = new WeakMap<ChatSocket, SocketState>();
+
+  /** One listener for every socket's events (see `eventDispatcher`). */
+  const dispatch = eventDispatcher(options.events, {
+    services: options.services,
+    log,
+    take(socket, limit) {
+      // `message`: per user, across their sockets and nodes (send-message); `event`: per socket.
+      if (limit === 'message') return limits.takeMessage(socket.data.actor.userId);
+      states.get(socket)?.limiter.take();
+    },
+    contextOf(socket) {
+      return {
+        actor: socket.data.actor,
+        socketId: socket.id,
+        extendLife({ tokenExpiresAt, sessionExpiresAt }) {
+          socket.data.tokenExpiresAt = tokenExpiresAt.getTime();
+          socket.data.sessionExpiresAt = sessionExpiresAt.getTime();
+          states.get(socket)?.rearm();
+          return new Date(socketDeadline(socket.data).at);
+        },
+      };
+    },
+    // Counted by name when declared, as `other` otherwise: the metric's cardinality stays bounded.
+    count: (event) => ctx.metrics.countSocketEvent(declared.has(event) ? event : 'other'),
+  });
+
+  /** One `disconnect` listener for every socket (called with the socket as `this`). */
+  function onDisconnect(this: ChatSocket): void {
+    const { actor } = this.data;
+    const slot = slots.get(this.id);
+    if (slot) limits.close(slot);
+    slots.delete(this.id);
+    presence
+      .socketDisconnected(actor, this.id)
+      .catch((err: unknown) => log.warn({ err }, 'presence disconnect failed'));
+    typing.stopAll(this.id).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
+  }
+
   io.on('connection', (raw) => {
     const socket = raw as unknown as ChatSocket;
     const { actor } = socket.data;
@@ -219,10 +265,7 @@ export function attachSocketServer<Svc>(
     (socket.conn as unknown as { request: unknown }).request = null;
     socket.handshake.headers = {};
 
-    // Counted by name when declared, as `other` otherwise: the metric's cardinality stays bounded.
-    socket.onAny((event: string) =>
-      ctx.metrics.countSocketEvent(declared.has(event) ? event : 'other'),
-    );
+    socket.onAny(dispatch);
     socket.join([
       userChannel(actor.userId),
       sessionChannel(actor.sessionId),
@@ -230,40 +273,16 @@ export function attachSocketServer<Svc>(
     ]);
     for (const [roomId, joined] of changes) void follow(socket, roomId, joined);
 
-    let rearm = () => {};
-    const context: EventContext = {
-      actor,
-      socketId: socket.id,
-      extendLife({ tokenExpiresAt, sessionExpiresAt }) {
-        socket.data.tokenExpiresAt = tokenExpiresAt.getTime();
-        socket.data.sessionExpiresAt = sessionExpiresAt.getTime();
-        rearm();
-        return new Date(socketDeadline(socket.data).at);
-      },
+    const state: SocketState = {
+      limiter: new SocketRateLimiter(config.SOCKET_EVENT_LIMIT, config.SOCKET_MESSAGE_WINDOW_MS),
+      rearm: () => {},
     };
-    mountEvents(socket, options.events, {
-      services: options.services,
-      log,
-      limiters: {
-        // Per user, across their sockets and nodes (send-message).
-        message: { take: () => limits.takeMessage(actor.userId) },
-        event: new SocketRateLimiter(config.SOCKET_EVENT_LIMIT, config.SOCKET_MESSAGE_WINDOW_MS),
-      },
-      context,
-    });
-
+    states.set(socket, state);
     if (slot) slots.set(socket.id, slot);
-    socket.on('disconnect', () => {
-      if (slot) limits.close(slot);
-      slots.delete(socket.id);
-      presence
-        .socketDisconnected(actor, socket.id)
-        .catch((err: unknown) => log.warn({ err }, 'presence disconnect failed'));
-      typing.stopAll(socket.id).catch((err: unknown) => log.warn({ err }, 'typing stop failed'));
-    });
+    socket.on('disconnect', onDisconnect);
     // The token and the session decide how long the socket lives (armed once `disconnect` is
     // handled, as it may end the socket at once); `reauth` moves the deadline.
-    rearm = expireAtDeadline(socket);
+    state.rearm = expireAtDeadline(socket);
     if (!socket.connected) return;
 
     void (async () => {

@@ -90,52 +90,71 @@ export class SocketRateLimiter implements EventLimiter {
   }
 }
 
-/** What every mounted event of one socket shares. */
-export interface MountOptions<Svc> {
+/** What the one dispatcher of every socket's events needs; nothing in it belongs to one socket. */
+export interface DispatchOptions<Svc> {
   services: Svc;
   log: Logger;
-  /** The socket's limiter of each rate-limit class. */
-  limiters: Record<EventLimit, EventLimiter>;
+  /** Takes one unit of the rate-limit class `limit` for this socket's event; throws RATE_LIMITED. */
+  take(socket: ChatSocket, limit: EventLimit): void | Promise<void>;
   /** What the handlers see of the socket. */
-  context: EventContext;
+  contextOf(socket: ChatSocket): EventContext;
+  /** Called with every incoming event's name, declared or not (metrics). */
+  count(event: string): void;
 }
 
+/** The `onAny` listener of every socket, and the event names it handles (tests walk them). */
+export type EventDispatcher = ((this: ChatSocket, name: string, ...args: unknown[]) => void) & {
+  readonly handles: readonly string[];
+};
+
 /**
- * Mounts declared client → server events on a socket. Each is refused once the socket's token or
- * session has expired (the timer that ends the socket may not have fired yet), then counted by its
- * rate limit, then its payload validated with its schema; the handler's result (or error) is sent
- * back through the acknowledgement callback as `{ success, data | error }`.
+ * The declared client → server events, as ONE listener shared by every socket (`socket.onAny`, which
+ * calls it with the socket as `this`): no closure or listener per event per socket, which an idle
+ * socket would carry for its whole life. Each event is refused once the socket's token or session has
+ * expired (the timer that ends the socket may not have fired yet), then counted by its rate limit,
+ * then its payload validated with its schema; the handler's result (or error) is sent back through
+ * the acknowledgement callback as `{ success, data | error }`. Undeclared events are only counted.
  */
-export function mountEvents<Svc>(
-  socket: ChatSocket,
+export function eventDispatcher<Svc>(
   events: readonly ClientEvent<Svc>[],
-  options: MountOptions<Svc>,
-): void {
-  const { services, log, limiters, context } = options;
-  for (const event of events) {
-    socket.on(event.name, async (...args: unknown[]) => {
-      const last = args.at(-1);
-      const ack = typeof last === 'function' ? (last as (a: Ack) => void) : undefined;
-      const payload = args.length > (ack ? 1 : 0) ? args[0] : undefined;
-      let reply: Ack;
-      try {
-        const deadline = socketDeadline(socket.data);
-        if (Date.now() >= deadline.at)
-          throw unauthorized(
-            deadline.reason === 'token-expired' ? 'Access token expired' : 'Session expired',
-          );
-        await limiters[event.limit].take();
-        const parsed = (event.payload as z.ZodType).safeParse(payload);
-        if (!parsed.success)
-          throw validationError(`Invalid ${event.name} payload`, zodDetails(parsed.error));
-        reply = {
-          success: true,
-          data: (await event.handler(parsed.data, context, services)) ?? null,
-        };
-      } catch (err) {
-        reply = errorAck(err, log);
-      }
-      ack?.(reply);
-    });
+  options: DispatchOptions<Svc>,
+): EventDispatcher {
+  const { services, log, take, contextOf, count } = options;
+  const byName = new Map(events.map((e) => [e.name, e]));
+
+  async function handle(
+    socket: ChatSocket,
+    event: ClientEvent<Svc>,
+    args: unknown[],
+  ): Promise<void> {
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? (last as (a: Ack) => void) : undefined;
+    const payload = args.length > (ack ? 1 : 0) ? args[0] : undefined;
+    let reply: Ack;
+    try {
+      const deadline = socketDeadline(socket.data);
+      if (Date.now() >= deadline.at)
+        throw unauthorized(
+          deadline.reason === 'token-expired' ? 'Access token expired' : 'Session expired',
+        );
+      await take(socket, event.limit);
+      const parsed = (event.payload as z.ZodType).safeParse(payload);
+      if (!parsed.success)
+        throw validationError(`Invalid ${event.name} payload`, zodDetails(parsed.error));
+      reply = {
+        success: true,
+        data: (await event.handler(parsed.data, contextOf(socket), services)) ?? null,
+      };
+    } catch (err) {
+      reply = errorAck(err, log);
+    }
+    ack?.(reply);
   }
+
+  function dispatch(this: ChatSocket, name: string, ...args: unknown[]): void {
+    const event = byName.get(name);
+    count(event ? name : 'other');
+    if (event) void handle(this, event, args);
+  }
+  return Object.assign(dispatch, { handles: [...byName.keys()] });
 }

@@ -252,3 +252,21 @@ export function socketPool() {
     },
   };
 }
+
+/**
+ * The client events a server-side socket handles: what its `onAny` dispatcher declares it handles
+ * (src/realtime/socket-events.ts `eventDispatcher`) plus any event with a listener of its own.
+ */
+export function handledEvents(server: {
+  eventNames(): (string | symbol)[];
+  listenersAny(): ((...args: never[]) => unknown)[];
+}): string[] {
+  const dispatched = server
+    .listenersAny()
+    .flatMap((l) => (l as { handles?: readonly string[] }).handles ?? []);
+  const own = server
+    .eventNames()
+    .map(String)
+    .filter((e) => e !== 'disconnect' && e !== 'error');
+  return [...new Set([...dispatched, ...own])];
+}

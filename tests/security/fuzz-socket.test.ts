@@ -9,6 +9,7 @@ import {
   emitAck,
   type AckResult,
   type ClientSocket,
+  handledEvents,
 } from '../helpers/sockets.js';
 import { hostileBody, hostileString, hostileValue } from './hostile.js';
 import { itLeaksNoSecrets, snapshotIntegrity, watchSecrets, type SecretWatch } from './support.js';
@@ -83,9 +84,7 @@ beforeAll(async () => {
     socket: await connectSocket(t.url, removed.accessToken),
   };
   const server = t.io.of('/').sockets.get(socket.id!);
-  events = (server?.eventNames() ?? [])
-    .map(String)
-    .filter((e) => e !== 'disconnect' && e !== 'error');
+  events = server ? handledEvents(server) : [];
 });
 afterAll(async () => {
   for (const { socket: s } of Object.values(callers)) s.close();
