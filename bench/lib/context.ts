@@ -15,7 +15,12 @@ export interface BenchContext {
   profiles: Record<string, ProfileSummary[]>;
   /** Memoized setups shared between scenarios of one run (users, rooms). */
   cache: Map<string, unknown>;
-  startServer(name: string, extraEnv?: Record<string, string>): Promise<NodeProcess>;
+  /** Starts the server pinned to the server cores, or to `cores` (a taskset list). */
+  startServer(
+    name: string,
+    extraEnv?: Record<string, string>,
+    cores?: string,
+  ): Promise<NodeProcess>;
   startRelay(name: string): Promise<NodeProcess>;
   /** Stops a node; with --profile, summarizes the CPU profile it wrote on exit. */
   stop(node: NodeProcess): Promise<void>;
@@ -35,12 +40,13 @@ export function createContext(opts: Options, db: BenchDb): BenchContext {
       : `${db.name}:`,
     profiles: {},
     cache: new Map(),
-    async startServer(name, extraEnv = {}) {
+    async startServer(name, extraEnv = {}, cores) {
       const profileDir = opts.profile ? join(TMP, 'prof', name) : undefined;
       const node = await startNode({
         name,
         script: 'src/server.ts',
         profileDir,
+        cores,
         env: {
           NODE_ENV: 'production',
           LOG_LEVEL: 'warn',

@@ -93,10 +93,9 @@ export function spawnServer(
   command: string,
   args: string[],
   env: Record<string, string>,
+  cores = platform.serverCores,
 ): ChildProcess {
-  const [cmd, argv] = platform.serverCores
-    ? ['taskset', ['-c', platform.serverCores, command, ...args]]
-    : [command, args];
+  const [cmd, argv] = cores ? ['taskset', ['-c', cores, command, ...args]] : [command, args];
   const log = createWriteStream(join(TMP, `${name}.log`));
   const child = spawn(cmd, argv, {
     cwd: ROOT,
@@ -110,12 +109,16 @@ export function spawnServer(
   return child;
 }
 
-/** Starts `node [--cpu-prof] --import tsx <script>` pinned to the server cores; resolves once /health answers. */
+/**
+ * Starts `node [--cpu-prof] --import tsx <script>` pinned to the server cores (or `cores`); resolves
+ * once /health answers.
+ */
 export async function startNode(opts: {
   name: string;
   script: string;
   env: Record<string, string>;
   profileDir?: string;
+  cores?: string;
 }): Promise<NodeProcess> {
   const port = await freePort();
   const nodeArgs = ['--import', 'tsx'];
@@ -123,11 +126,13 @@ export async function startNode(opts: {
     mkdirSync(opts.profileDir, { recursive: true });
     nodeArgs.unshift('--cpu-prof', '--cpu-prof-dir', opts.profileDir);
   }
-  const child = spawnServer(opts.name, process.execPath, [...nodeArgs, opts.script], {
-    ...opts.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  });
+  const child = spawnServer(
+    opts.name,
+    process.execPath,
+    [...nodeArgs, opts.script],
+    { ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
+    opts.cores,
+  );
   let exited = false;
   child.on('exit', () => (exited = true));
   const url = `http://127.0.0.1:${port}`;

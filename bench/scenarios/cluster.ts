@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { BenchContext } from '../lib/context.js';
 import { runFanout, type FanoutRun } from '../lib/fanout-engine.js';
-import type { NodeProcess } from '../lib/proc.js';
+import { platform, type NodeProcess } from '../lib/proc.js';
 import { fanoutClients, fanoutSetup } from './fanout.js';
 
 /** Deletes the run's keys (presence, typing, rate limits) from the shared Redis. */
@@ -23,6 +23,21 @@ export async function cleanRedis(url: string, prefix: string): Promise<number> {
 }
 
 /**
+ * The cores of the two nodes: apart where the machine allows. On two cores, node A has the server core
+ * and node B shares the generators' core (PostgreSQL and Redis float); with more, the server cores are
+ * split in two halves.
+ */
+export function clusterCores(): [string, string] {
+  const { serverCores, generatorCores, cpus } = platform;
+  if (!serverCores) return ['', ''];
+  if (cpus === 2) return [serverCores, generatorCores];
+  const last = cpus - 2;
+  const mid = Math.floor(last / 2);
+  const range = (a: number, b: number) => (a === b ? String(a) : `${a}-${b}`);
+  return [range(0, mid), range(mid + 1, last)];
+}
+
+/**
  * Two server nodes sharing Redis (the Socket.io Redis adapter): the members of every room are split
  * across both nodes, so every message crosses Redis to reach half of its receivers.
  */
@@ -33,8 +48,10 @@ export async function clusterScenario(
   const env = { REDIS_URL: ctx.redisUrl, REDIS_PREFIX: ctx.redisPrefix };
   const nodes: NodeProcess[] = [];
   try {
-    nodes.push(await ctx.startServer('cluster-a', env));
-    nodes.push(await ctx.startServer('cluster-b', env));
+    const [coresA, coresB] = clusterCores();
+    print(`[cluster] node A on core(s) ${coresA || 'any'}, node B on core(s) ${coresB || 'any'}`);
+    nodes.push(await ctx.startServer('cluster-a', env, coresA));
+    nodes.push(await ctx.startServer('cluster-b', env, coresB));
     const setup = await fanoutSetup(ctx, nodes[0]!.url, print);
     return await runFanout({
       label: 'cluster',
