@@ -1,3 +1,4 @@
+import { isId } from '../db/ids.js';
 import { validationError } from '../errors.js';
 
 /** Cursors are opaque to clients: a tagged, base64url-encoded position. */
@@ -43,3 +44,16 @@ export function decodeSeqCursor(kind: string, cursor: string): number {
   }
   return Number(raw);
 }
+
+/**
+ * A (time, id) keyset as `[ISO 8601 time, uuid]`, the position of a list ordered by a time and an id
+ * (my rooms by activity, my blocks, my mentions); an impossible date or a non-id is refused.
+ */
+export const isTimeIdPair = (v: unknown): v is [string, string] =>
+  Array.isArray(v) &&
+  v.length === 2 &&
+  typeof v[0] === 'string' &&
+  typeof v[1] === 'string' &&
+  isId(v[1]) &&
+  !Number.isNaN(Date.parse(v[0])) &&
+  Math.abs(Date.parse(v[0])) < 8.64e15;

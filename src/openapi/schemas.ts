@@ -3,6 +3,7 @@ import {
   FILE_KINDS,
   MESSAGE_TYPES,
   ROOM_ROLES,
+  NOTIFY_LEVELS,
   ROOM_TYPES,
   USER_STATUSES,
 } from '../db/schema/index.js';
@@ -113,6 +114,12 @@ export const Message = named(
     replyPreview: ReplyPreview.nullable(),
     file: FileView.optional(),
     reactions: z.array(ReactionGroup),
+    mentions: z
+      .array(id)
+      .describe('The members mentioned by `@username` when it was sent or last edited, by id'),
+    mentionsAll: z
+      .boolean()
+      .describe("`@all`, by the room's owner or an admin in a room of more than 10 members"),
     createdAt: time,
     editedAt: time.nullable(),
   }),
@@ -153,11 +160,20 @@ export const Room = named(
     lastSeq: z.number().int().min(0).describe('Seq of the newest message'),
     myRole: RoomRole.nullable(),
     unreadCount: count,
+    mentionCount: count.describe(
+      'Unread messages that mention me (`@me`, `@all`, replies to me, direct)',
+    ),
+    notifyLevel: z
+      .enum(NOTIFY_LEVELS)
+      .nullable()
+      .describe(
+        'My notification level for the room (default: `all` direct, `mentions` others); null when not a member',
+      ),
     lastReadSeq: z.number().int().min(0),
     lastMessage: Message.nullable(),
     peer: PublicUser.optional().describe('Direct rooms only: the other person'),
   }),
-  'A room; myRole, unreadCount, lastReadSeq and lastMessage are relative to the caller',
+  'A room; myRole, unreadCount, mentionCount, notifyLevel, lastReadSeq and lastMessage are relative to the caller',
 );
 
 export const Member = named(

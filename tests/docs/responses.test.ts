@@ -153,6 +153,31 @@ describe('documented responses', () => {
     expect((found.data as { id: string }[]).length).toBeGreaterThan(0);
     await api.fail('get', '/api/v1/users/search', { auth: alice.auth }, 400);
 
+    const blocked = await api.ok('post', '/api/v1/users/{id}/block', {
+      auth: alice.auth,
+      params: { id: carol.id },
+    });
+    expect(blocked.data).toMatchObject({ userId: carol.id, blocked: true });
+    await api.fail(
+      'post',
+      '/api/v1/users/{id}/block',
+      { auth: alice.auth, params: { id: alice.id } },
+      400,
+    );
+    const list = await api.ok('get', '/api/v1/users/blocked', { auth: alice.auth });
+    expect((list.data as { user: { id: string } }[]).map((b) => b.user.id)).toEqual([carol.id]);
+    await api.fail('get', '/api/v1/users/blocked', { auth: alice.auth, query: { limit: 0 } }, 400);
+    await api.ok('delete', '/api/v1/users/{id}/block', {
+      auth: alice.auth,
+      params: { id: carol.id },
+    });
+    await api.fail(
+      'delete',
+      '/api/v1/users/{id}/block',
+      { auth: alice.auth, params: { id: unknownId } },
+      404,
+    );
+
     await api.ok('get', '/api/v1/users/{id}', { auth: alice.auth, params: { id: bob.id } });
     await api.fail(
       'get',
@@ -195,6 +220,19 @@ describe('documented responses', () => {
       .data;
     await api.ok('post', '/api/v1/rooms/direct', { ...a, body: { userId: bob.id } }, 200);
     await api.fail('post', '/api/v1/rooms/direct', { ...a, body: { userId: alice.id } }, 400);
+
+    const quiet = await api.ok('put', '/api/v1/rooms/{id}/notifications', {
+      ...a,
+      params: { id: pub.id },
+      body: { level: 'none' },
+    });
+    expect(quiet.data).toMatchObject({ notifyLevel: 'none', mentionCount: 0 });
+    await api.fail(
+      'put',
+      '/api/v1/rooms/{id}/notifications',
+      { ...a, params: { id: pub.id }, body: { level: 'loud' } },
+      400,
+    );
 
     await api.ok('get', '/api/v1/rooms/{id}', { ...a, params: { id: pub.slug } });
     const dm = await api.ok('get', '/api/v1/rooms/{id}', { ...a, params: { id: direct.id } });
@@ -350,6 +388,11 @@ describe('documented responses', () => {
     });
     expect((found.data as unknown[]).length).toBeGreaterThan(0);
     await api.fail('get', '/api/v1/messages/search', a, 400);
+
+    // Bob's reply to Alice's message mentions her.
+    const mine = await api.ok('get', '/api/v1/mentions', a);
+    expect((mine.data as { id: string }[]).map((m) => m.id)).toContain(reply.id);
+    await api.fail('get', '/api/v1/mentions', { ...a, query: { limit: 1000 } }, 400);
 
     await api.ok('delete', '/api/v1/messages/{id}', { auth: bob.auth, params: { id: reply.id } });
     await api.fail(

@@ -114,6 +114,8 @@ export interface TestRoom {
   memberCount: number;
   myRole: RoomRole | null;
   unreadCount: number;
+  mentionCount: number;
+  notifyLevel: 'all' | 'mentions' | 'none' | null;
   lastReadSeq: number;
   lastMessage: TestMessage | null;
 }
@@ -129,6 +131,8 @@ export interface TestMessage {
   type: 'text' | 'file' | 'system';
   replyTo: string | null;
   reactions: { emoji: string; count: number; userIds: string[] }[];
+  mentions: string[];
+  mentionsAll: boolean;
   createdAt: string;
   editedAt: string | null;
 }

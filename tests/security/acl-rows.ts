@@ -104,6 +104,10 @@ const patchRoom = row('PATCH', '/rooms/:id', roles(404, 403, 200, 200), {
   params: room,
   body: () => ({ description: 'renamed by the matrix' }),
 });
+const notifications = row('PUT', '/rooms/:id/notifications', anyMember(200), {
+  params: room,
+  body: () => ({ level: 'none' }),
+});
 const deleteRoom = row('DELETE', '/rooms/:id', roles(404, 403, 403, 200), {
   params: room,
   mutates: true,
@@ -183,6 +187,22 @@ export const REST_ROWS: RestRow[] = [
     label: 'unknown id',
     params: () => ({ id: '00000000-0000-4000-8000-000000000000' }),
   }),
+  row('GET', '/users/blocked', cells(signedIn(200))),
+  // Each signed-in caller blocks (or unblocks) a user of its own, so no other row meets the block.
+  row('POST', '/users/:id/block', cells(signedIn(200)), {
+    params: async (_fx, c) => ({ id: c.signedIn ? (await c.watch.user(c.t)).id : c.cast.guest.id }),
+  }),
+  row('POST', '/users/:id/block', cells(signedIn(404)), {
+    label: 'unknown id',
+    params: () => ({ id: '00000000-0000-4000-8000-000000000000' }),
+  }),
+  row('DELETE', '/users/:id/block', cells(signedIn(200)), {
+    params: async (_fx, c) => ({ id: c.signedIn ? (await c.watch.user(c.t)).id : c.cast.guest.id }),
+  }),
+  row('DELETE', '/users/:id/block', cells(signedIn(404)), {
+    label: 'unknown id',
+    params: () => ({ id: '00000000-0000-4000-8000-000000000000' }),
+  }),
 
   // Rooms.
   row('GET', '/rooms', cells(signedIn(200))),
@@ -201,6 +221,8 @@ export const REST_ROWS: RestRow[] = [
   inPublic(getRoom, 200),
   patchRoom,
   inPublic(patchRoom, 403),
+  notifications,
+  inPublic(notifications, 403),
   deleteRoom,
   inPublic(deleteRoom, 403),
   join,
@@ -240,6 +262,7 @@ export const REST_ROWS: RestRow[] = [
     label: 'all my rooms',
     query: () => ({ q: 'hello' }),
   }),
+  row('GET', '/mentions', cells(signedIn(200))),
   send,
   inPublic(send, 403),
   editOwners,

@@ -28,7 +28,7 @@ const hostileKeyPart = fc.oneof(
 /** A correctly tagged cursor of every kind the API issues, with hostile contents. */
 const taggedCursor = fc
   .tuple(
-    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u'),
+    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b'),
     fc.oneof(
       fc.array(hostileKeyPart, { maxLength: 4 }).map((a) => JSON.stringify(a)),
       hostileKeyPart.map(String),
@@ -57,6 +57,26 @@ export function routeSpecs(
     fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
     fc.constantFrom(...SQL_INJECTION),
   );
+  // Mentions: real and made-up names, `@all`, and the edges of the parser.
+  const mentionText = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          `@${keeper.username}`,
+          '@all',
+          '@ALL.',
+          '@@x',
+          'a@b.c',
+          '@',
+          '@-.',
+          '@all-',
+        ),
+        fc.stringMatching(/^@[A-Za-z0-9_.-]{0,40}$/),
+        text,
+      ),
+      { minLength: 1, maxLength: 6 },
+    )
+    .map((parts) => parts.join(' ').slice(0, 4000));
   return {
     'POST /api/v1/auth/register': {
       body: {
@@ -87,6 +107,9 @@ export function routeSpecs(
     },
     'GET /api/v1/users/search': { query: { q: text, ...pageQuery } },
     'GET /api/v1/users/:id': {},
+    'GET /api/v1/users/blocked': { query: pageQuery },
+    'POST /api/v1/users/:id/block': {},
+    'DELETE /api/v1/users/:id/block': {},
     'GET /api/v1/rooms': { query: pageQuery },
     'POST /api/v1/rooms': {
       body: { name: text, type: fc.constantFrom('public', 'private', 'direct'), description: text },
@@ -95,6 +118,9 @@ export function routeSpecs(
     'POST /api/v1/rooms/direct': { body: { userId: user } },
     'GET /api/v1/rooms/:id': {},
     'PATCH /api/v1/rooms/:id': { body: { name: text, description: text } },
+    'PUT /api/v1/rooms/:id/notifications': {
+      body: { level: fc.oneof(fc.constantFrom('all', 'mentions', 'none'), text) },
+    },
     'DELETE /api/v1/rooms/:id': {},
     'POST /api/v1/rooms/:id/join': {},
     'POST /api/v1/rooms/:id/leave': {},
@@ -114,15 +140,16 @@ export function routeSpecs(
       },
     },
     'GET /api/v1/messages/search': { query: { q: text, room, ...pageQuery } },
+    'GET /api/v1/mentions': { query: pageQuery },
     'POST /api/v1/messages': {
       body: {
         room,
-        content: text,
+        content: fc.oneof(text, mentionText),
         replyTo: fc.option(message, { nil: undefined }),
         clientId: fc.option(fc.uuid(), { nil: undefined }),
       },
     },
-    'PUT /api/v1/messages/:id': { body: { content: text } },
+    'PUT /api/v1/messages/:id': { body: { content: fc.oneof(text, mentionText) } },
     'DELETE /api/v1/messages/:id': {},
     'POST /api/v1/messages/:id/read': {},
     'POST /api/v1/messages/:id/react': { body: { emoji: fc.constantFrom('👍', '🔥', ':smile:') } },

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   customType,
   index,
   pgTable,
@@ -42,6 +43,13 @@ export const messages = pgTable(
     clientId: text('client_id'),
     /** md5 of the content first sent with clientId: a retry with other content is a CONFLICT, also after deletion. */
     clientHash: text('client_hash'),
+    /** The users mentioned by `@username` (members when it was sent or last edited), by id. */
+    mentions: uuid('mentions')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** `@all`, as its sender was allowed to use it (owner or admin of a room of more than 10). */
+    mentionsAll: boolean('mentions_all').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     editedAt: timestamp('edited_at', { withTimezone: true, mode: 'date' }),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
@@ -65,6 +73,38 @@ export const messages = pgTable(
     index('messages_reply_to_idx')
       .on(t.replyToId)
       .where(sql`${t.replyToId} is not null`),
+    // The `@all` messages of a room: counted and listed as mentions of every member.
+    index('messages_room_mentions_all_idx')
+      .on(t.roomId, t.seq)
+      .where(sql`${t.mentionsAll}`),
+  ],
+);
+
+/**
+ * Who a message mentions, one row per (message, user), written with the message (and rewritten by an
+ * edit): `@username` of a member, the sender of the message it replies to, the other members of a
+ * direct room. `@all` is not expanded here (`messages.mentions_all`). `room_id`, `seq` and `created_at`
+ * are the message's, so that counting unread mentions and listing mine are index lookups.
+ */
+export const messageMentions = pgTable(
+  'message_mentions',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.userId] }),
+    index('message_mentions_user_room_seq_idx').on(t.userId, t.roomId, t.seq),
+    index('message_mentions_user_created_idx').on(t.userId, t.createdAt, t.messageId),
   ],
 );
 

@@ -16,6 +16,8 @@ export const ROOM_TYPES = ['public', 'private', 'direct'] as const;
 export type RoomType = (typeof ROOM_TYPES)[number];
 export const ROOM_ROLES = ['owner', 'admin', 'member'] as const;
 export type RoomRole = (typeof ROOM_ROLES)[number];
+export const NOTIFY_LEVELS = ['all', 'mentions', 'none'] as const;
+export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
 
 export const rooms = pgTable(
   'rooms',
@@ -65,6 +67,8 @@ export const roomMembers = pgTable(
     lastReadSeq: bigint('last_read_seq', { mode: 'number' }).notNull().default(0),
     lastReadAt: timestamp('last_read_at', { withTimezone: true, mode: 'date' }),
     joinedAt: timestamp('joined_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The member's notification level for the room; null: the default of its type (`notifyLevelOf`). */
+    notifyLevel: text('notify_level').$type<NotifyLevel>(),
   },
   (t) => [
     primaryKey({ columns: [t.roomId, t.userId] }),

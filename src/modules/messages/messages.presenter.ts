@@ -38,6 +38,10 @@ export interface MessageView {
   } | null;
   file?: FileView;
   reactions: ReactionGroup[];
+  /** The users mentioned by `@username`, by id (SPEC "Mentions"). */
+  mentions: string[];
+  /** `@all` (allowed to the room's owner and admins in rooms of more than 10 members). */
+  mentionsAll: boolean;
   createdAt: string;
   editedAt: string | null;
 }
@@ -83,6 +87,8 @@ export function toMessageView(
         }
       : null,
     reactions,
+    mentions: m.mentions,
+    mentionsAll: m.mentionsAll,
     createdAt: m.createdAt.toISOString(),
     editedAt: m.editedAt ? m.editedAt.toISOString() : null,
   };

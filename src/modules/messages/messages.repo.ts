@@ -1,6 +1,8 @@
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { columnsSql, fromRow } from '../../db/rows.js';
+import { directBlockedSql } from '../users/users.port.js';
+import { parseMentions } from './mentions.js';
 import {
   messageReactions,
   messages,
@@ -116,49 +118,24 @@ export interface InsertedMessage {
   sender: SenderRow | null;
 }
 
-interface InsertedRow {
+/** A row of the insert statement: the message's columns, its place in the input and its sender. */
+type InsertedRow = Record<string, Cell> & {
   ord: string | number;
-  id: string;
-  room_id: string;
-  seq: string | number;
-  rev: string | number;
   sender_id: string | null;
-  type: MessageRow['type'];
-  content: string;
-  reply_to_id: string | null;
-  client_id: string | null;
-  client_hash: string | null;
-  created_at: Date | string;
-  edited_at: Date | string | null;
-  deleted_at: Date | string | null;
   username: string | null;
   display_name: string | null;
   avatar_url: string | null;
-}
+};
 
 function toInserted(r: InsertedRow): InsertedMessage {
-  const message: StoredMessage = {
-    id: r.id,
-    roomId: r.room_id,
-    seq: Number(r.seq),
-    rev: Number(r.rev),
-    senderId: r.sender_id,
-    type: r.type,
-    content: r.content,
-    replyToId: r.reply_to_id,
-    clientId: r.client_id,
-    clientHash: r.client_hash,
-    createdAt: toDate(r.created_at),
-    editedAt: r.edited_at ? toDate(r.edited_at) : null,
-    deletedAt: r.deleted_at ? toDate(r.deleted_at) : null,
-  };
-  const sender = r.username
-    ? ({
-        id: r.sender_id,
+  const message = storedMessage(r, '');
+  const sender: SenderRow | null = r.username
+    ? {
+        id: r.sender_id!,
         username: r.username,
         displayName: r.display_name,
         avatarUrl: r.avatar_url,
-      } as UserRow)
+      }
     : null;
   return { message, sender };
 }
@@ -170,6 +147,44 @@ export interface NewMessage {
   replyToId: string | null;
   clientId: string | null;
 }
+
+/**
+ * Who a message mentions, decided in the database from what its text asks for (`parseMentions`), one
+ * row per (ord, user) of the `wanted` CTE `(ord, sender_id, names, wants_all, reply_to_id)`: `@name` of
+ * a member other than the sender (`named`); `@all` when the sender is the room's owner or an admin and
+ * the room has more than 10 members (`everyone`); the notified users (`notified`): the named ones, the
+ * sender of the message replied to, and in a direct room its other members. The insert statement and
+ * an edit both use these CTEs: one owner for the rule. Run under the room's lock.
+ */
+function mentionCtes(roomId: string): SQL {
+  return sql`named as (
+      select distinct w.ord, u.id as user_id
+      from wanted w
+      cross join lateral unnest(w.names) as n(name)
+      join ${users} u on lower(u.username) = n.name
+      join ${roomMembers} rm on rm.room_id = ${roomId} and rm.user_id = u.id
+      where u.id is distinct from w.sender_id
+    ), everyone as (
+      select w.ord from wanted w
+      join ${roomMembers} rm on rm.room_id = ${roomId} and rm.user_id = w.sender_id
+                             and rm.role in ('owner', 'admin')
+      where w.wants_all and (select member_count from ${rooms} where id = ${roomId}) > 10
+    ), notified as (
+      select ord, user_id from named
+      union
+      select w.ord, p.sender_id from wanted w join ${messages} p on p.id = w.reply_to_id
+      where p.sender_id is not null and p.sender_id is distinct from w.sender_id
+      union
+      select w.ord, rm.user_id from wanted w
+      join ${rooms} dr on dr.id = ${roomId} and dr.type = 'direct'
+      join ${roomMembers} rm on rm.room_id = dr.id and rm.user_id is distinct from w.sender_id
+    )`;
+}
+
+/** The `mentions` array of input `ord` (ids sorted), for a SET or a VALUES list after `mentionCtes`. */
+const mentionIdsOf = (ord: SQL) =>
+  sql`coalesce((select array_agg(n.user_id order by n.user_id) from named n where n.ord = ${ord}), '{}'::uuid[])`;
+const mentionsAllOf = (ord: SQL) => sql`exists (select 1 from everyone e where e.ord = ${ord})`;
 
 /** The fingerprint a clientId retry is compared with: the content first sent (kept after deletion). */
 export const clientHashSql = (content: SQL | string) => sql`md5(${content})`;
@@ -189,6 +204,7 @@ export async function insertMessages(
   roomId: string,
   sends: NewMessage[],
 ): Promise<(InsertedMessage | undefined)[]> {
+  const parsed = sends.map((m) => parseMentions(m.content));
   const rows = await queryRows<InsertedRow>(
     tx,
     sql`with input as (
@@ -197,26 +213,38 @@ export async function insertMessages(
             ${sql.param(sends.map((m) => m.type))}::text[],
             ${sql.param(sends.map((m) => m.content))}::text[],
             ${sql.param(sends.map((m) => m.replyToId))}::uuid[],
-            ${sql.param(sends.map((m) => m.clientId))}::text[]
-          ) with ordinality as t(sender_id, type, content, reply_to_id, client_id, ord)
+            ${sql.param(sends.map((m) => m.clientId))}::text[],
+            ${sql.param(parsed.map((p) => p.all))}::boolean[]
+          ) with ordinality as t(sender_id, type, content, reply_to_id, client_id, wants_all, ord)
+        ), input_names as (
+          select * from unnest(
+            ${sql.param(parsed.flatMap((p, i) => p.names.map(() => i + 1)))}::int[],
+            ${sql.param(parsed.flatMap((p) => p.names))}::text[]
+          ) as t(ord, name)
         ), accepted as (
           select t.*, row_number() over (order by t.ord) as n
           from input t
           where exists (select 1 from ${roomMembers} rm
                         where rm.room_id = ${roomId} and rm.user_id = t.sender_id)
+            and not ${directBlockedSql(roomId, sql`t.sender_id`)}
             and (t.client_id is null or not exists (
                   select 1 from ${messages} x where x.sender_id = t.sender_id and x.client_id = t.client_id))
             and (t.client_id is null or t.ord = (
                   select min(d.ord) from input d where d.sender_id = t.sender_id and d.client_id = t.client_id))
-        ), room as (
+        ), wanted as (
+          select a.ord, a.sender_id, a.wants_all, a.reply_to_id,
+                 array(select i.name from input_names i where i.ord = a.ord) as names
+          from accepted a
+        ), ${mentionCtes(roomId)}, room as (
           select id, last_seq, rev from ${rooms} where id = ${roomId}
         ), ins as (
-          insert into ${messages} (room_id, seq, rev, sender_id, type, content, reply_to_id, client_id, client_hash)
+          insert into ${messages} as nm (room_id, seq, rev, sender_id, type, content, reply_to_id,
+                                         client_id, client_hash, mentions, mentions_all)
           select room.id, room.last_seq + a.n, room.rev + a.n, a.sender_id, a.type, a.content, a.reply_to_id,
-                 a.client_id, case when a.client_id is null then null else ${clientHashSql(sql`a.content`)} end
+                 a.client_id, case when a.client_id is null then null else ${clientHashSql(sql`a.content`)} end,
+                 ${mentionIdsOf(sql`a.ord`)}, ${mentionsAllOf(sql`a.ord`)}
           from accepted a cross join room
-          returning id, room_id, seq, rev, sender_id, type, content, reply_to_id, client_id, client_hash,
-                    created_at, edited_at, deleted_at
+          returning ${columnsSql(messages, 'nm', '', NOT_READ)}
         ), bump as (
           update ${rooms} set last_seq = last_seq + (select count(*) from ins),
                               rev = rev + (select count(*) from ins),
@@ -226,6 +254,13 @@ export async function insertMessages(
           update ${roomMembers} set last_read_seq = greatest(last_read_seq, x.seq), last_read_at = now()
           from (select sender_id, max(seq) as seq from ins group by sender_id) x
           where ${roomMembers.roomId} = ${roomId} and ${roomMembers.userId} = x.sender_id
+        ), mention_rows as (
+          insert into message_mentions (message_id, user_id, room_id, seq, created_at)
+          select ins.id, n.user_id, ins.room_id, ins.seq, ins.created_at
+          from ins
+          join room on true
+          join accepted a on ins.seq = room.last_seq + a.n
+          join notified n on n.ord = a.ord
         )
         select a.ord, ins.*, u.username, u.display_name, u.avatar_url
         from ins
@@ -336,14 +371,85 @@ export async function roomRev(db: Executor, roomId: string): Promise<number | un
   return row?.rev;
 }
 
-/** A new text for a live message, with the room's next rev (after `lockRoom`). */
-export function updateContent(
+/**
+ * The messages that mention the user (SPEC "My mentions"), newest first: a `message_mentions` row of
+ * theirs, or `@all` in a room of theirs; live, not their own, in rooms they are still a member of. Keyset
+ * on (created_at, id), the time as ISO 8601 with microseconds (exact, so no row repeats or hides).
+ */
+export async function listMentionIds(
+  db: Executor,
+  userId: string,
+  params: { before?: { at: string; id: string }; limit: number },
+): Promise<{ id: string; at: string }[]> {
+  const { before } = params;
+  const older = (at: SQL, id: SQL) =>
+    before ? sql`and (${at}, ${id}) < (${before.at}::timestamptz, ${before.id}::uuid)` : sql``;
+  return queryRows<{ id: string; at: string }>(
+    db,
+    sql`select x.id, to_char(x.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
+        from (
+          (select mm.message_id as id, mm.created_at
+           from message_mentions mm
+           join ${messages} m on m.id = mm.message_id
+           where mm.user_id = ${userId} and m.deleted_at is null
+             and m.sender_id is distinct from ${userId}
+             and exists (select 1 from ${roomMembers} rm
+                         where rm.room_id = mm.room_id and rm.user_id = ${userId})
+             ${older(sql`mm.created_at`, sql`mm.message_id`)}
+           order by mm.created_at desc, mm.message_id desc
+           limit ${params.limit})
+          union
+          (select m.id, m.created_at
+           from ${messages} m
+           join ${roomMembers} rm on rm.room_id = m.room_id and rm.user_id = ${userId}
+           where m.mentions_all and m.deleted_at is null and m.sender_id is distinct from ${userId}
+             ${older(sql`m.created_at`, sql`m.id`)}
+           order by m.created_at desc, m.id desc
+           limit ${params.limit})
+        ) x
+        order by x.created_at desc, x.id desc
+        limit ${params.limit}`,
+  );
+}
+
+/**
+ * A new text for a live message, with the room's next rev (after `lockRoom`); its mentions are decided
+ * again from the new text (`mentionCtes`, as when it was sent): rows no longer mentioned go, new ones
+ * come, the others stay.
+ */
+export async function updateContent(
   tx: Executor,
   roomId: string,
   id: string,
   content: string,
 ): Promise<MessageRow | undefined> {
-  return changeMessage(tx, roomId, id, sql`content = ${content}, edited_at = now()`);
+  const row = await changeMessage(tx, roomId, id, sql`content = ${content}, edited_at = now()`);
+  if (!row) return undefined;
+  const parsed = parseMentions(content);
+  const [updated] = await queryRows<{ mentions: unknown; mentions_all: boolean }>(
+    tx,
+    sql`with wanted as (
+          select 1 as ord, ${row.senderId}::uuid as sender_id, ${parsed.all}::boolean as wants_all,
+                 ${row.replyToId}::uuid as reply_to_id, ${sql.param(parsed.names)}::text[] as names
+        ), ${mentionCtes(roomId)}, gone as (
+          delete from message_mentions mm
+          where mm.message_id = ${id} and mm.user_id not in (select user_id from notified)
+        ), added as (
+          insert into message_mentions (message_id, user_id, room_id, seq, created_at)
+          select m.id, n.user_id, m.room_id, m.seq, m.created_at
+          from notified n join ${messages} m on m.id = ${id}
+          where not exists (select 1 from message_mentions x
+                            where x.message_id = ${id} and x.user_id = n.user_id)
+        )
+        update ${messages} set mentions = ${mentionIdsOf(sql`1`)}, mentions_all = ${mentionsAllOf(sql`1`)}
+        where ${messages.id} = ${id}
+        returning mentions, mentions_all`,
+  );
+  return {
+    ...row,
+    mentions: getTableColumns(messages).mentions.mapFromDriverValue(updated!.mentions) as string[],
+    mentionsAll: updated!.mentions_all,
+  };
 }
 
 /**

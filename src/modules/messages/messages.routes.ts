@@ -15,6 +15,7 @@ import {
   listMessagesQuery,
   messageIdParams,
   reactBody,
+  mentionsQuery,
   searchQuery,
   sendMessageBody,
 } from './messages.schemas.js';
@@ -46,6 +47,23 @@ export const messagesRoutes = [
     },
     errors: [403, 404],
     handler: ({ actor, query }, { messages }) => messages.list(actor, query),
+  }),
+  route({
+    method: 'get',
+    path: '/mentions',
+    operationId: 'listMyMentions',
+    summary: 'The messages that mention me',
+    description:
+      '`@me`, `@all`, replies to my messages and the messages of my direct rooms, in rooms I can ' +
+      'still read, newest first; never my own or deleted ones. Paginated by `before`.',
+    tag: 'Messages',
+    auth: true,
+    query: mentionsQuery,
+    what: { query: 'query' },
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(Message), description: 'Mentions of me' },
+    errors: [],
+    handler: ({ actor, query }, { messages }) => messages.mentions(actor, query),
   }),
   route({
     method: 'get',

@@ -134,3 +134,8 @@ export const SyncEntry = named(
   'Per room: the messages after `after` or changed after `rev`, or why the room cannot be read',
 );
 export const SyncResult = named('SyncResult', z.array(SyncEntry));
+
+export const mentionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: z.string().max(300).optional(),
+});

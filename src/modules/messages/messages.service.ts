@@ -12,7 +12,7 @@ import {
   validationError,
   type ErrorCode,
 } from '../../errors.js';
-import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import {
   isModerator,
@@ -20,6 +20,7 @@ import {
   requireMember,
   type RoomAccess,
 } from '../rooms/rooms.port.js';
+import { isDirectBlocked } from '../users/users.port.js';
 import { parseSeqCursor } from './message-cursor.js';
 import {
   toMessageView,
@@ -154,8 +155,9 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
 
   /**
    * A send the insert statement refused: a retry of a clientId (the first message, or its tombstone),
-   * a clientId already used for another room or other content (CONFLICT), or a sender who is no longer
-   * a member (the access error).
+   * a clientId already used for another room or other content (CONFLICT), a sender in a direct room
+   * with someone who blocked them or whom they blocked (FORBIDDEN), or a sender who is no longer a
+   * member (the access error).
    */
   async function refusedSend(actor: Actor, roomId: string, input: SendMessageInput) {
     // Access first: a former member's retry answers like any other send of a non-member.
@@ -172,6 +174,8 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const message = first.deletedAt ? toTombstone(record) : await viewOf(first.id);
       return { message, created: false };
     }
+    if (await isDirectBlocked(db, roomId, actor.userId))
+      throw forbidden('You cannot message this user');
     throw notFound('Room');
   }
 
@@ -415,6 +419,38 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     },
 
     /** Full-text search over the rooms I am a member of, best matches first. */
+    /**
+     * The messages that mention me, in rooms I can still read, newest first (SPEC "My mentions"):
+     * `@me`, `@all`, replies to my messages, and the messages of my direct rooms.
+     */
+    async mentions(
+      actor: Actor,
+      query: { limit: number; before?: string },
+    ): Promise<{ items: MessageView[]; page: PageInfo }> {
+      const before = query.before ? decodeJsonCursor('m', query.before, isTimeIdPair) : undefined;
+      const rows = await repo.listMentionIds(db, actor.userId, {
+        before: before ? { at: before[0], id: before[1] } : undefined,
+        limit: query.limit + 1,
+      });
+      const pageRows = rows.slice(0, query.limit);
+      const views = await loadMessageViews(
+        db,
+        pageRows.map((r) => r.id),
+        loadFiles,
+      );
+      const last = pageRows.at(-1);
+      return {
+        items: pageRows.flatMap((r) => views.get(r.id) ?? []),
+        page: {
+          nextCursor:
+            rows.length > query.limit && last
+              ? encodeCursor('m', JSON.stringify([last.at, last.id]))
+              : null,
+          limit: query.limit,
+        },
+      };
+    },
+
     async search(
       actor: Actor,
       query: { q: string; room?: string; limit: number; cursor?: string },

@@ -1,4 +1,5 @@
-import type { RoomMemberRow, RoomRow, UserRow } from '../../db/schema/index.js';
+import type { NotifyLevel, RoomMemberRow, RoomRow, UserRow } from '../../db/schema/index.js';
+import { notifyLevelOf } from './notify-level.js';
 import type { MessageView } from '../messages/messages.presenter.js';
 import { toPublicUser, type PublicUser } from '../users/users.presenter.js';
 
@@ -14,6 +15,10 @@ export interface RoomView {
   lastSeq: number;
   myRole: RoomMemberRow['role'] | null;
   unreadCount: number;
+  /** Unread messages that mention me (SPEC "Counts"). */
+  mentionCount: number;
+  /** My notification level for the room; null when I am not a member. */
+  notifyLevel: NotifyLevel | null;
   lastReadSeq: number;
   lastMessage: MessageView | null;
   /** Direct rooms only: the other person. */
@@ -23,6 +28,7 @@ export interface RoomView {
 export interface RoomViewExtras {
   member: RoomMemberRow | null;
   unreadCount?: number;
+  mentionCount?: number;
   lastMessage?: MessageView | null;
   peer?: UserRow;
 }
@@ -40,6 +46,8 @@ export function toRoomView(room: RoomRow, extras: RoomViewExtras): RoomView {
     lastSeq: room.lastSeq,
     myRole: extras.member?.role ?? null,
     unreadCount: extras.unreadCount ?? 0,
+    mentionCount: extras.mentionCount ?? 0,
+    notifyLevel: extras.member ? notifyLevelOf(room.type, extras.member.notifyLevel) : null,
     lastReadSeq: extras.member?.lastReadSeq ?? 0,
     lastMessage: extras.lastMessage ?? null,
   };

@@ -1,12 +1,15 @@
-import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { isId } from '../../db/ids.js';
 import { columnsSql, fromRow } from '../../db/rows.js';
 import { likePrefix } from '../../db/like.js';
 import {
+  messageMentions,
+  messages,
   roomMembers,
   rooms,
   users,
+  type NotifyLevel,
   type RoomMemberRow,
   type RoomRole,
   type RoomRow,
@@ -281,10 +284,26 @@ export async function listDirectPeers(
     .where(sql`${roomMembers.roomId} = any(${sql.param(roomIds)}::uuid[])`);
 }
 
+/**
+ * THE unread-mention count of one membership (SPEC "Counts"): live messages after the read watermark
+ * that mention the user (a `message_mentions` row: `@name`, a reply to them, a direct message) or
+ * everyone (`@all`), never the user's own; two index lookups, not a scan of the unread messages.
+ */
+const mentionCountSql = (roomId: SQL, userId: SQL | string, lastReadSeq: SQL) =>
+  sql`(select count(*) from (
+        select mm.message_id as id from ${messageMentions} mm
+        where mm.user_id = ${userId} and mm.room_id = ${roomId} and mm.seq > ${lastReadSeq}
+        union
+        select ma.id from ${messages} ma
+        where ma.room_id = ${roomId} and ma.mentions_all and ma.seq > ${lastReadSeq}
+      ) x join ${messages} mx on mx.id = x.id
+      where mx.deleted_at is null and mx.sender_id is distinct from ${userId})::int`;
+
 export interface MyRoomRow {
   room: RoomRow;
   member: RoomMemberRow;
   unreadCount: number;
+  mentionCount: number;
   lastMessageId: string | null;
   activityAt: Date;
 }
@@ -309,6 +328,7 @@ export async function listMyRooms(
       unreadCount: sql<number>`greatest(0, ${rooms.lastSeq} - ${roomMembers.lastReadSeq} - (
         select count(*) from messages d
         where d.room_id = ${rooms.id} and d.deleted_at is not null and d.seq > ${roomMembers.lastReadSeq}))::int`,
+      mentionCount: sql<number>`${mentionCountSql(sql`${rooms.id}`, userId, sql`${roomMembers.lastReadSeq}`)}`,
       lastMessageId: sql<string | null>`(
         select m.id from messages m
         where m.room_id = ${rooms.id} and m.deleted_at is null
@@ -333,26 +353,51 @@ export async function listMyRooms(
     ...r,
     activityAt: new Date(r.activityAt),
     unreadCount: Number(r.unreadCount),
+    mentionCount: Number(r.mentionCount),
   }));
 }
 
-/** Unread count of one membership, computed the same way as in listMyRooms. */
+/** Unread and mention counts of one membership, computed the same way as in listMyRooms. */
 export async function unreadCountOf(
   db: Executor,
   roomId: string,
   userId: string,
-): Promise<{ unread: number; lastMessageId: string | null }> {
-  const rows = await queryRows<{ unread: number; last_message_id: string | null }>(
+): Promise<{ unread: number; mentions: number; lastMessageId: string | null }> {
+  const rows = await queryRows<{
+    unread: number;
+    mentions: number;
+    last_message_id: string | null;
+  }>(
     db,
     sql`select greatest(0, r.last_seq - rm.last_read_seq - (
               select count(*) from messages d
               where d.room_id = r.id and d.deleted_at is not null and d.seq > rm.last_read_seq))::int as unread,
+            ${mentionCountSql(sql`r.id`, userId, sql`rm.last_read_seq`)} as mentions,
             (select m.id from messages m where m.room_id = r.id and m.deleted_at is null
               order by m.seq desc limit 1) as last_message_id
         from ${roomMembers} rm join ${rooms} r on r.id = rm.room_id
         where rm.room_id = ${roomId} and rm.user_id = ${userId}`,
   );
-  return { unread: Number(rows[0]?.unread ?? 0), lastMessageId: rows[0]?.last_message_id ?? null };
+  return {
+    unread: Number(rows[0]?.unread ?? 0),
+    mentions: Number(rows[0]?.mentions ?? 0),
+    lastMessageId: rows[0]?.last_message_id ?? null,
+  };
+}
+
+/** Sets the member's notification level for the room; false when they are not a member. */
+export async function setNotifyLevel(
+  db: Executor,
+  roomId: string,
+  userId: string,
+  level: NotifyLevel,
+): Promise<boolean> {
+  const rows = await db
+    .update(roomMembers)
+    .set({ notifyLevel: level })
+    .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
+    .returning({ userId: roomMembers.userId });
+  return rows.length > 0;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   createRoomBody,
   directBody,
   memberParams,
+  notificationsBody,
   pageQuery,
   publicRoomsQuery,
   roomParams,
@@ -127,6 +128,26 @@ export const roomsRoutes = [
     success: { status: 200, schema: dataEnvelope(Room), description: 'The room' },
     errors: [403, 404],
     handler: ({ actor, params, body }, { rooms }) => rooms.update(actor, params.id, body),
+  }),
+  route({
+    method: 'put',
+    path: '/rooms/:id/notifications',
+    operationId: 'setNotificationLevel',
+    summary: 'My notification level for a room',
+    description:
+      '`all`: push for every message; `mentions`: only mentions of me, replies to me and direct ' +
+      'messages; `none`: no push (unread counts still count). Default: `all` in direct rooms, ' +
+      `\`mentions\` elsewhere. Any member, for themself. ${ACCESS}`,
+    tag: 'Rooms',
+    auth: true,
+    params: roomParams,
+    body: notificationsBody,
+    what,
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Room), description: 'The room' },
+    errors: [404],
+    handler: ({ actor, params, body }, { rooms }) =>
+      rooms.setNotifyLevel(actor, params.id, body.level),
   }),
   route({
     method: 'delete',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROOM_ROLES } from '../../db/schema/index.js';
+import { NOTIFY_LEVELS, ROOM_ROLES } from '../../db/schema/index.js';
 import { isPrintableLine, isPrintableText } from '../../http/text.js';
 import { named, PublicUser, RoomRole } from '../../openapi/schemas.js';
 
@@ -28,6 +28,8 @@ export const updateRoomBody = z
   .refine((b) => b.name !== undefined || b.description !== undefined, {
     message: 'nothing to update: give name or description',
   });
+
+export const notificationsBody = z.strictObject({ level: z.enum(NOTIFY_LEVELS) });
 
 export const roomParams = z.object({ id: z.string().trim().min(1).max(100) });
 export const memberParams = z.object({

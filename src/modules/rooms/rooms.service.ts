@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
 import { isId } from '../../db/ids.js';
 import { transaction } from '../../db/tx.js';
-import type { RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
+import type { NotifyLevel, RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, validationError } from '../../errors.js';
-import { decodeJsonCursor, encodeCursor } from '../../http/cursor.js';
+import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/messages.port.js';
-import { findUserById } from '../users/users.port.js';
+import { blockedEitherWay, findUserById } from '../users/users.port.js';
 import { assertMember, assertVisible, requireModerator } from './rooms.access.js';
 import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
 import {
@@ -29,12 +29,6 @@ export type RoomsService = ReturnType<typeof createRoomsService>;
 
 const isPair = (v: unknown): v is [string, string] =>
   Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string';
-/** The "my rooms" keyset: [activity time as ISO 8601, room id]; an impossible date is refused. */
-const isActivityPair = (v: unknown): v is [string, string] =>
-  isPair(v) &&
-  isId(v[1]) &&
-  !Number.isNaN(Date.parse(v[0])) &&
-  Math.abs(Date.parse(v[0])) < 8.64e15;
 const isRankPair = (v: unknown): v is [number, string] =>
   Array.isArray(v) &&
   v.length === 2 &&
@@ -65,9 +59,9 @@ export function createRoomsService(
   /** One room as the caller sees it, with unread count and last message. */
   async function roomViewFor(userId: string, room: RoomRow): Promise<RoomView> {
     const member = (await repo.findMembership(db, room.id, userId)) ?? null;
-    const { unread, lastMessageId } = member
+    const { unread, mentions, lastMessageId } = member
       ? await repo.unreadCountOf(db, room.id, userId)
-      : { unread: 0, lastMessageId: null };
+      : { unread: 0, mentions: 0, lastMessageId: null };
     const [views, peers] = await Promise.all([
       member && lastMessageId
         ? loadMessageViews(db, [lastMessageId], loadFiles)
@@ -77,6 +71,7 @@ export function createRoomsService(
     return toRoomView(room, {
       member,
       unreadCount: unread,
+      mentionCount: mentions,
       lastMessage: lastMessageId ? (views.get(lastMessageId) ?? null) : null,
       peer: peers.get(room.id),
     });
@@ -151,9 +146,7 @@ export function createRoomsService(
       actor: Actor,
       params: { limit: number; cursor?: string },
     ): Promise<{ items: RoomView[]; page: PageInfo }> {
-      const before = params.cursor
-        ? decodeJsonCursor('r', params.cursor, isActivityPair)
-        : undefined;
+      const before = params.cursor ? decodeJsonCursor('r', params.cursor, isTimeIdPair) : undefined;
       const rows = await repo.listMyRooms(db, actor.userId, {
         before: before ? { activityAt: new Date(before[0]), id: before[1] } : undefined,
         limit: params.limit + 1,
@@ -173,6 +166,7 @@ export function createRoomsService(
         toRoomView(r.room, {
           member: r.member,
           unreadCount: r.unreadCount,
+          mentionCount: r.mentionCount,
           lastMessage: r.lastMessageId ? (views.get(r.lastMessageId) ?? null) : null,
           peer: peers.get(r.room.id),
         }),
@@ -255,6 +249,14 @@ export function createRoomsService(
         description: room.description,
       });
       return view;
+    },
+
+    /** My notification level for a room (SPEC "Preferences"): any member, for themself. */
+    async setNotifyLevel(actor: Actor, ref: string, level: NotifyLevel): Promise<RoomView> {
+      const access = await accessFor(actor, ref);
+      if (!(await repo.setNotifyLevel(db, access.room.id, actor.userId, level)))
+        throw notFound('Room');
+      return roomViewFor(actor.userId, access.room);
     },
 
     /** Deletes a room with its messages: owner only. */
@@ -411,6 +413,9 @@ export function createRoomsService(
         ]);
       const other = isId(userId) ? await findUserById(db, userId) : undefined;
       if (!other) throw notFound('User');
+      // SPEC "Blocking": no direct room between two users when either blocked the other.
+      if (await blockedEitherWay(db, actor.userId, other.id))
+        throw forbidden('You cannot message this user');
       const directKey = [actor.userId, other.id].sort().join(':');
       const created = await transaction(db, async (tx) => {
         const room = await repo.insertRoom(tx, {

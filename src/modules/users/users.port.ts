@@ -26,3 +26,9 @@ export const updatePasswordHash = repo.updatePasswordHash;
  * transaction (two concurrent uploads each get a distinct old key to delete); undefined for no account.
  */
 export const updateUserAvatar = repo.updateUserAvatar;
+
+/**
+ * Blocking (SPEC "Blocking"), the rule for direct rooms: `directBlockedSql` is the condition the send
+ * statement embeds, `isDirectBlocked` the same asked alone; `blockedEitherWay` for opening a direct room.
+ */
+export { blockedEitherWay, directBlockedSql, isDirectBlocked } from './blocks.repo.js';

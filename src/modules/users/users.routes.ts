@@ -1,6 +1,14 @@
 import { dataEnvelope, OwnUser, pageEnvelope, PublicUser } from '../../openapi/schemas.js';
 import { route } from '../declare.js';
-import { searchUsersQuery, statusBody, updateProfileBody, userIdParams } from './users.schemas.js';
+import {
+  BlockedUser,
+  blockedQuery,
+  BlockState,
+  searchUsersQuery,
+  statusBody,
+  updateProfileBody,
+  userIdParams,
+} from './users.schemas.js';
 
 export const usersRoutes = [
   route({
@@ -80,6 +88,54 @@ export const usersRoutes = [
       const result = await users.search(actor, { ...query, cursor: query.cursor ?? query.before });
       return { items: result.users, page: result.page };
     },
+  }),
+  route({
+    method: 'get',
+    path: '/users/blocked',
+    operationId: 'listBlockedUsers',
+    summary: 'The users I blocked',
+    description: 'Most recent block first, paginated by `before`.',
+    tag: 'Users',
+    auth: true,
+    query: blockedQuery,
+    what: { query: 'query' },
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(BlockedUser), description: 'My block list' },
+    errors: [],
+    handler: ({ actor, query }, { users }) => users.listBlocked(actor, query),
+  }),
+  route({
+    method: 'post',
+    path: '/users/:id/block',
+    operationId: 'blockUser',
+    summary: 'Block a user',
+    description:
+      'They get no push to me for their messages, and neither of us can open or write in a direct ' +
+      'room with the other (403). In shared rooms their messages still reach me. Blocking again ' +
+      'changes nothing; blocking myself is 400.',
+    tag: 'Users',
+    auth: true,
+    params: userIdParams,
+    what: { params: 'user id' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(BlockState), description: 'Blocked' },
+    errors: [404],
+    handler: ({ actor, params }, { users }) => users.block(actor, params.id),
+  }),
+  route({
+    method: 'delete',
+    path: '/users/:id/block',
+    operationId: 'unblockUser',
+    summary: 'Unblock a user',
+    description: 'Unblocking someone I did not block is not an error.',
+    tag: 'Users',
+    auth: true,
+    params: userIdParams,
+    what: { params: 'user id' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(BlockState), description: 'Not blocked' },
+    errors: [404],
+    handler: ({ actor, params }, { users }) => users.unblock(actor, params.id),
   }),
   route({
     method: 'get',

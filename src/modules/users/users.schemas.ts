@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { USER_STATUSES } from '../../db/schema/index.js';
 import { isPrintableLine, isPrintableText } from '../../http/text.js';
-import { named, UserStatus } from '../../openapi/schemas.js';
+import { named, PublicUser, UserStatus } from '../../openapi/schemas.js';
 
 export const updateProfileBody = z
   .strictObject({
@@ -36,6 +36,26 @@ export const searchUsersQuery = z.object({
 });
 
 export const userIdParams = z.object({ id: z.string().max(100) });
+
+export const blockedQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: z.string().max(300).optional(),
+});
+
+export const BlockState = named(
+  'BlockState',
+  z.strictObject({
+    userId: z.string(),
+    blocked: z.boolean(),
+    blockedAt: z.iso.datetime().nullable().describe('Since when; null when not blocked'),
+  }),
+  'Whether I block the user',
+);
+export const BlockedUser = named(
+  'BlockedUser',
+  z.strictObject({ user: PublicUser, blockedAt: z.iso.datetime() }),
+  'An entry of my block list',
+);
 
 /** The payloads of the users' socket events (component names as in the AsyncAPI document). */
 export const UserPresence = named(

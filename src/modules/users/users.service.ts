@@ -1,11 +1,25 @@
 import type { Actor, AppContext } from '../../context.js';
-import { notFound, unauthorized } from '../../errors.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import { notFound, unauthorized, validationError } from '../../errors.js';
+import { decodeCursor, decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import type { UserStatus } from '../../db/schema/index.js';
 import { isId } from '../../db/ids.js';
+import * as blocksRepo from './blocks.repo.js';
 import * as usersRepo from './users.repo.js';
 import { toOwnUser, toPublicUser, type OwnUser, type PublicUser } from './users.presenter.js';
+
+/** Whether I block a user, and since when (SPEC "Blocking"). */
+export interface BlockState {
+  userId: string;
+  blocked: boolean;
+  blockedAt: string | null;
+}
+
+/** An entry of my block list. */
+export interface BlockedUser {
+  user: PublicUser;
+  blockedAt: string;
+}
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
@@ -52,6 +66,57 @@ export function createUsersService(
       if (!before || !user) throw unauthorized('Session expired or revoked');
       await hooks.onStatusChanged?.(user, before.status, status);
       return toOwnUser(user);
+    },
+
+    /**
+     * Blocks a user (SPEC "Blocking"): no push of their messages for me, no direct room between us
+     * either way. Blocking again changes nothing; blocking myself is refused.
+     */
+    async block(actor: Actor, id: string): Promise<BlockState> {
+      if (id === actor.userId)
+        throw validationError('You cannot block yourself', [
+          { path: 'id', message: 'must not be yourself' },
+        ]);
+      const user = isId(id) ? await usersRepo.findUserById(db, id) : undefined;
+      if (!user) throw notFound('User');
+      await blocksRepo.insertBlock(db, actor.userId, user.id);
+      const [entry] = await blocksRepo.listBlocked(db, actor.userId, { only: user.id, limit: 1 });
+      return { userId: user.id, blocked: true, blockedAt: entry!.blockedAt.toISOString() };
+    },
+
+    /** Lifts my block of a user; lifting one that was not there is not an error. */
+    async unblock(actor: Actor, id: string): Promise<BlockState> {
+      const user = isId(id) ? await usersRepo.findUserById(db, id) : undefined;
+      if (!user) throw notFound('User');
+      await blocksRepo.deleteBlock(db, actor.userId, user.id);
+      return { userId: user.id, blocked: false, blockedAt: null };
+    },
+
+    /** The users I blocked, most recent first, paginated by `before`. */
+    async listBlocked(
+      actor: Actor,
+      params: { limit: number; before?: string },
+    ): Promise<{ items: BlockedUser[]; page: PageInfo }> {
+      const before = params.before ? decodeJsonCursor('b', params.before, isTimeIdPair) : undefined;
+      const rows = await blocksRepo.listBlocked(db, actor.userId, {
+        before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
+        limit: params.limit + 1,
+      });
+      const page = rows.slice(0, params.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => ({
+          user: toPublicUser(r.user),
+          blockedAt: r.blockedAt.toISOString(),
+        })),
+        page: {
+          nextCursor:
+            rows.length > params.limit && last
+              ? encodeCursor('b', JSON.stringify([last.blockedAt.toISOString(), last.user.id]))
+              : null,
+          limit: params.limit,
+        },
+      };
     },
 
     /** Prefix search over username and display name, never including the caller. */
