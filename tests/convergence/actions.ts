@@ -56,7 +56,18 @@ export class User {
     /** Choices within retries, whose number depends on timing: kept out of the action stream. */
     private readonly side: Rng,
     private readonly rec: Recorder,
+    /** Every user's name: sends and edits mention some of them (and sometimes `@all`). */
+    private readonly usernames: readonly string[] = [],
   ) {}
+
+  /** Text with, sometimes, a mention of a random user and `@all`. */
+  private mentionText(): string {
+    const parts: string[] = [];
+    if (this.usernames.length > 0 && this.rng.chance(0.3))
+      parts.push(`@${this.rng.pick(this.usernames)}`);
+    if (this.rng.chance(0.05)) parts.push('@all');
+    return parts.length ? ` ${parts.join(' ')}` : '';
+  }
 
   private get rooms(): string[] {
     return [...this.client.views.keys()];
@@ -99,7 +110,7 @@ export class User {
     const spec: SendSpec = {
       clientId: `${this.client.name}-${this.sent}-${this.rng.token()}`,
       room,
-      content: `${this.client.name} says ${this.sent} ${this.rng.token(10)}`,
+      content: `${this.client.name} says ${this.sent} ${this.rng.token(10)}${this.mentionText()}`,
     };
     const own = [...this.mine].filter(([, r]) => r === room);
     if (own.length > 0 && this.rng.chance(0.15)) spec.replyTo = this.rng.pick(own)[0];
@@ -146,7 +157,7 @@ export class User {
   private async edit(): Promise<void> {
     if (this.mine.size === 0) return this.send();
     const [id, room] = this.rng.pick([...this.mine]);
-    const content = `edited ${this.rng.token(10)}`;
+    const content = `edited ${this.rng.token(10)}${this.mentionText()}`;
     const res = await this.retry(`${this.client.name}: edit ${id}`, () =>
       this.client.rest<WireMessage>('PUT', `/api/messages/${id}`, { content }),
     );

@@ -19,6 +19,8 @@ export interface WireMessage {
   content?: string;
   editedAt?: string | null;
   reactions?: ReactionGroup[];
+  mentions?: string[];
+  mentionsAll?: boolean;
   deleted?: boolean;
 }
 
@@ -44,6 +46,8 @@ export interface VisibleMessage {
   edited: boolean;
   /** `emoji:userId,userId` per emoji, sorted, so two views compare with toEqual. */
   reactions: string[];
+  /** The mentioned user ids, sorted, then `+all` for `mentionsAll` (`canonicalMentions`). */
+  mentions: string;
 }
 
 interface Entry {
@@ -54,6 +58,12 @@ interface Entry {
   content: string;
   edited: boolean;
   reactions: string[];
+  mentions: string;
+}
+
+/** A message's mentions as one string that two views compare with toEqual. */
+export function canonicalMentions(ids: readonly string[] | undefined, all: boolean | undefined) {
+  return [...(ids ?? [])].sort().join(',') + (all ? '+all' : '');
 }
 
 /** One canonical string per emoji; a group whose count disagrees with its userIds is kept visible. */
@@ -88,6 +98,7 @@ export class RoomView {
       content: m.content ?? '',
       edited: m.editedAt !== null && m.editedAt !== undefined,
       reactions: normalizeReactions(m.reactions),
+      mentions: canonicalMentions(m.mentions, m.mentionsAll),
     });
     return true;
   }
@@ -102,6 +113,7 @@ export class RoomView {
       content: '',
       edited: false,
       reactions: [],
+      mentions: '',
     });
     return true;
   }
@@ -152,6 +164,7 @@ export class RoomView {
         content: e.content,
         edited: e.edited,
         reactions: e.reactions,
+        mentions: e.mentions,
       }))
       .sort((a, b) => a.seq - b.seq);
   }

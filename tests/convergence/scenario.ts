@@ -93,7 +93,13 @@ export async function runActions(
       rec,
     );
     clients.push(client);
-    return new User(client, rng.fork(i), rng.fork(2000 + i), rec);
+    return new User(
+      client,
+      rng.fork(i),
+      rng.fork(2000 + i),
+      rec,
+      cast.users.map((x) => x.username),
+    );
   });
   await Promise.all(users.map((u, i) => u.client.reconnect(urls[i % urls.length])));
   await Promise.all(users.map((u) => u.client.settle()));

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { AckedSend } from './actions.js';
-import type { RoomView, VisibleMessage } from './model.js';
+import { canonicalMentions, type RoomView, type VisibleMessage } from './model.js';
 
 /**
  * The server's history read straight from the private PostgreSQL (independent of the API under test),
@@ -18,6 +18,8 @@ interface Row {
   deleted: boolean;
   sender_id: string | null;
   client_id: string | null;
+  mentions: string[];
+  mentions_all: boolean;
 }
 
 export interface TruthRoom {
@@ -45,7 +47,8 @@ export async function readTruth(databaseUrl: string, roomIds: string[]): Promise
     );
     const rows = await db.query<Row>(
       `select id, room_id, seq, rev, content, edited_at is not null as edited,
-              deleted_at is not null as deleted, sender_id, client_id
+              deleted_at is not null as deleted, sender_id, client_id,
+              mentions::text[] as mentions, mentions_all
          from messages where room_id = any($1::uuid[]) order by room_id, seq`,
       [roomIds],
     );
@@ -81,6 +84,7 @@ export async function readTruth(databaseUrl: string, roomIds: string[]): Promise
           content: row.content,
           edited: row.edited,
           reactions: (reactionsOf.get(row.id) ?? []).sort(),
+          mentions: canonicalMentions(row.mentions, row.mentions_all),
         });
       if (row.client_id !== null) {
         const key = `${row.sender_id} ${row.client_id}`;
@@ -149,7 +153,7 @@ export function compareView(who: string, view: RoomView, room: TruthRoom): strin
   for (const [id, m] of mine) {
     const t = theirs.get(id);
     if (!t) continue;
-    for (const field of ['seq', 'content', 'edited', 'reactions'] as const)
+    for (const field of ['seq', 'content', 'edited', 'reactions', 'mentions'] as const)
       if (JSON.stringify(m[field]) !== JSON.stringify(t[field]))
         problems.push(
           `${who}: message ${id} ${field} ${JSON.stringify(m[field])}, server ${JSON.stringify(t[field])}`,
