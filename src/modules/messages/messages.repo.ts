@@ -57,7 +57,6 @@ const RECORD_SELECT = sql`select ${columnsSql(messages, 'm', '', NOT_READ)},
 type Cell = string | number | Date | ReactionGroup[] | null;
 type RecordRow = Record<string, Cell>;
 
-
 /** The message columns of a record row, under a column prefix (`` for the message, `r_` for its reply). */
 const storedMessage = (r: RecordRow, p: '' | 'r_'): StoredMessage =>
   fromRow(messages, r, p, NOT_READ);
