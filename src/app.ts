@@ -34,6 +34,9 @@ import { createTypingService } from './modules/rooms/typing.service.js';
 import { createRedisPresence } from './modules/users/presence-redis.js';
 import { createMemoryPresence } from './modules/users/presence-store.js';
 import { createPresenceService } from './modules/users/presence.service.js';
+import { createPushSender } from './modules/push/push-sender.js';
+import { createPushService } from './modules/push/push.service.js';
+import { createJobWorker } from './jobs/queue.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { attachSocketServer } from './realtime/connections.js';
 import { clientAddress, createIo } from './realtime/io.js';
@@ -124,6 +127,25 @@ export async function createApp(deps: AppDeps): Promise<App> {
     revocations: bus.revocations,
     onUserCreated: (user) => rooms.joinGeneral(user.id),
   });
+  const push = createPushService(ctx, {
+    send: createPushSender({
+      vapid: {
+        subject: config.VAPID_SUBJECT,
+        publicKey: config.VAPID_PUBLIC_KEY,
+        privateKey: config.VAPID_PRIVATE_KEY,
+      },
+      allowPrivate: config.PUSH_ALLOW_PRIVATE_ENDPOINTS,
+      timeoutMs: config.PUSH_TIMEOUT_MS,
+    }),
+    isConnected: (userId) => presence.store.isOnline(userId),
+  });
+  // The durable queue: every node runs a worker; jobs are claimed with FOR UPDATE SKIP LOCKED.
+  const jobWorker = createJobWorker(ctx.db, log, push.jobs, {
+    pollMs: config.JOBS_POLL_MS,
+    lockMs: config.JOBS_LOCK_MS,
+    retryBaseMs: config.JOBS_RETRY_BASE_MS,
+  });
+  if (config.JOBS_WORKER) jobWorker.start();
   const users = createUsersService(ctx, {
     onStatusChanged: (user, previous, status) =>
       presence.statusChanged(user.id, user.username, previous, status),
@@ -191,6 +213,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     messages,
     files,
     avatars,
+    push,
     localFiles: local,
   };
   // The realtime layer knows no feature: it gets the declared events, the services their handlers
@@ -272,6 +295,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   async function close(): Promise<void> {
     const cleanupStopped = authCleanup.stop();
+    const jobsStopped = jobWorker.stop();
     let sweep: NodeJS.Timeout | undefined;
     const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
@@ -290,6 +314,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     await new Promise<void>((resolve) => io.close(() => resolve()));
     // Before the caller closes the database: a run in progress has finished its batch.
     await cleanupStopped;
+    await jobsStopped;
     await redis?.close();
   }
 

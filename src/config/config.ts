@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { loadOrCreateSecret } from './secret.js';
+import { isVapidPair, loadOrCreateVapidKeys } from './vapid.js';
 
 const optionalString = z
   .string()
@@ -151,6 +152,28 @@ const envSchema = z
     /** How often dead sessions and expired refresh tokens are deleted (at start, then each period); 0: never. */
     CLEANUP_INTERVAL_MS: intFrom(3_600_000, 0),
     SESSION_CACHE_MS: intFrom(30_000, 0),
+    /** Web Push (VAPID, RFC 8292): both keys base64url; unset, a pair is generated into DATA_DIR. */
+    VAPID_PUBLIC_KEY: optionalString,
+    VAPID_PRIVATE_KEY: optionalString,
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')
+      .default('mailto:admin@localhost'),
+    /** Lets push endpoints be http: and private addresses (development and tests only). */
+    PUSH_ALLOW_PRIVATE_ENDPOINTS: booleanish,
+    /** Whether this node runs queued jobs (push); `false`: it only queues them, other nodes run them. */
+    JOBS_WORKER: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])
+      .default('true')
+      .transform((v) => v === '' || ['true', '1', 'yes', 'on'].includes(v)),
+    /** The durable job queue: how often a node looks for due jobs, how long a claimed job is its own. */
+    JOBS_POLL_MS: intFrom(1000, 10),
+    JOBS_LOCK_MS: intFrom(60_000, 100),
+    /** The first retry's delay; each next one doubles (to 10 min), times a jitter of 0.5–1.5. */
+    JOBS_RETRY_BASE_MS: intFrom(5000, 1),
+    /** A push is retried (with backoff) for this long after it was queued, then given up. */
+    PUSH_RETRY_FOR_MS: intFrom(5_400_000, 1000),
+    PUSH_TIMEOUT_MS: intFrom(10_000, 100),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -193,8 +216,15 @@ const envSchema = z
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, 'JWT_SECRET' | 'FRONTEND_URL' | 'PUBLIC_URL' | 'HOST'> {
+export interface Config extends Omit<
+  Env,
+  'JWT_SECRET' | 'FRONTEND_URL' | 'PUBLIC_URL' | 'HOST' | 'VAPID_PUBLIC_KEY' | 'VAPID_PRIVATE_KEY'
+> {
   JWT_SECRET: string;
+  VAPID_PUBLIC_KEY: string;
+  VAPID_PRIVATE_KEY: string;
+  /** Set when the VAPID keys were not given: the file in DATA_DIR they were read from. */
+  vapidKeysFile?: { path: string; created: boolean };
   HOST: string;
   /**
    * Set when JWT_SECRET was not given (outside production): the file in DATA_DIR the secret was read
@@ -230,6 +260,35 @@ function jwtSecret(env: Env): Pick<Config, 'JWT_SECRET' | 'jwtSecretFile'> {
   }
 }
 
+/** VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or the pair generated at the first start in DATA_DIR. */
+function vapidKeys(
+  env: Env,
+): Pick<Config, 'VAPID_PUBLIC_KEY' | 'VAPID_PRIVATE_KEY' | 'vapidKeysFile'> {
+  if (env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY) {
+    const keys = { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY };
+    if (!isVapidPair(keys))
+      throw new ConfigError([
+        'VAPID_PRIVATE_KEY: not the private key of VAPID_PUBLIC_KEY (both base64url, P-256)',
+      ]);
+    return { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey };
+  }
+  if (env.VAPID_PUBLIC_KEY || env.VAPID_PRIVATE_KEY)
+    throw new ConfigError(['VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: set both or neither']);
+  try {
+    const stored = loadOrCreateVapidKeys(env.DATA_DIR);
+    return {
+      VAPID_PUBLIC_KEY: stored.publicKey,
+      VAPID_PRIVATE_KEY: stored.privateKey,
+      vapidKeysFile: { path: stored.path, created: stored.created },
+    };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError([
+      `VAPID_PUBLIC_KEY: not set, and no key pair can be kept in DATA_DIR (${env.DATA_DIR}): ${reason}`,
+    ]);
+  }
+}
+
 /**
  * Parses and validates the environment once; throws ConfigError naming every bad variable. Without
  * JWT_SECRET (refused in production) it reads, or on the first start generates, DATA_DIR/jwt-secret.
@@ -245,6 +304,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     ...env,
     ...jwtSecret(env),
+    ...vapidKeys(env),
     HOST: env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     corsOrigins: env.FRONTEND_URL.split(',')
       .map((o) => o.trim().replace(/\/$/, ''))

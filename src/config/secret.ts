@@ -17,7 +17,11 @@ export interface StoredSecret {
   created: boolean;
 }
 
-function readSecret(path: string): string | undefined {
+/**
+ * A private file's text, or undefined when it does not exist. A file copied around (a backup restored)
+ * may have lost its mode: it is ours, so it is tightened.
+ */
+export function readPrivateFile(path: string): string | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -25,8 +29,13 @@ function readSecret(path: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  // A file copied around (a backup restored) may have lost its mode: it is ours, so tighten it.
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, PRIVATE_FILE_MODE);
+  return text;
+}
+
+function readSecret(path: string): string | undefined {
+  const text = readPrivateFile(path);
+  if (text === undefined) return undefined;
   const secret = text.trim();
   if (secret.length < MIN_LENGTH)
     throw new Error(
@@ -36,30 +45,43 @@ function readSecret(path: string): string | undefined {
 }
 
 /**
- * The signing secret kept in `dataDir`, generated at random (384 bits) on the first start. The file is
- * written 0600 in a 0700 directory, under a temporary name then linked into place, so two processes
- * starting together agree on one secret and neither can read a half-written file.
+ * A private file in `dataDir` made by `make` on the first start and read back after: written 0600 in a
+ * 0700 directory, under a temporary name then linked into place, so two processes starting together
+ * agree on one content and neither can read a half-written file.
  */
-export function loadOrCreateSecret(dataDir: string): StoredSecret {
+export function loadOrCreatePrivateFile(
+  dataDir: string,
+  fileName: string,
+  make: () => string,
+  read: (path: string) => string | undefined,
+): { content: string; path: string; created: boolean } {
   ensurePrivateDir(dataDir);
-  const path = join(dataDir, SECRET_FILE_NAME);
-  const existing = readSecret(path);
-  if (existing) return { secret: existing, path, created: false };
+  const path = join(dataDir, fileName);
+  const existing = read(path);
+  if (existing) return { content: existing, path, created: false };
 
   const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(temporary, `${randomBytes(48).toString('base64url')}\n`, {
-    mode: PRIVATE_FILE_MODE,
-    flag: 'wx',
-  });
+  writeFileSync(temporary, make(), { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   let created = true;
   try {
     linkSync(temporary, path);
   } catch (err) {
-    // Another process starting at the same moment linked its secret first: use that one.
+    // Another process starting at the same moment linked its file first: use that one.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     created = false;
   } finally {
     unlinkSync(temporary);
   }
-  return { secret: readSecret(path) as string, path, created };
+  return { content: read(path) as string, path, created };
+}
+
+/** The signing secret kept in `dataDir`, generated at random (384 bits) on the first start. */
+export function loadOrCreateSecret(dataDir: string): StoredSecret {
+  const { content, path, created } = loadOrCreatePrivateFile(
+    dataDir,
+    SECRET_FILE_NAME,
+    () => `${randomBytes(48).toString('base64url')}\n`,
+    readSecret,
+  );
+  return { secret: content, path, created };
 }

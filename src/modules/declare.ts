@@ -7,6 +7,7 @@ import type { FilesService } from './files/files.service.js';
 import type { MessagesService } from './messages/messages.service.js';
 import type { RoomsService } from './rooms/rooms.service.js';
 import type { TypingService } from './rooms/typing.service.js';
+import type { PushService } from './push/push.service.js';
 import type { PresenceService } from './users/presence.service.js';
 import type { UsersService } from './users/users.service.js';
 
@@ -23,6 +24,7 @@ export interface Services {
   messages: MessagesService;
   files: FilesService;
   avatars: AvatarService;
+  push: PushService;
   /** The local storage driver's files, for its download routes; undefined with the other drivers. */
   localFiles?: LocalFiles;
 }

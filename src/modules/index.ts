@@ -8,6 +8,7 @@ import { filesRoutes } from './files/files.routes.js';
 import { messageServerEvents } from './messages/messages.events.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { messageEvents } from './messages/messages.socket.js';
+import { pushRoutes } from './push/push.routes.js';
 import { roomServerEvents } from './rooms/rooms.events.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
 import { roomEvents } from './rooms/rooms.socket.js';
@@ -26,6 +27,7 @@ export const featureRoutes: Route<Services>[] = [
   ...usersRoutes,
   ...roomsRoutes,
   ...messagesRoutes,
+  ...pushRoutes,
   ...filesRoutes,
   ...downloadRoutes,
 ];

@@ -1,3 +1,4 @@
+import { generateVapidKeys, isVapidPair, VAPID_FILE_NAME } from '../../src/config/vapid.js';
 import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,8 +55,15 @@ describe('the secret kept in DATA_DIR', () => {
 
   it('a JWT_SECRET that is set is used, and nothing is written to DATA_DIR', () => {
     const dataDir = freshDataDir();
-    const config = loadConfig({ JWT_SECRET: 'x'.repeat(40), DATA_DIR: dataDir });
+    const vapid = generateVapidKeys();
+    const config = loadConfig({
+      JWT_SECRET: 'x'.repeat(40),
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      DATA_DIR: dataDir,
+    });
     expect(config.JWT_SECRET).toBe('x'.repeat(40));
+    expect(config.VAPID_PUBLIC_KEY).toBe(vapid.publicKey);
     expect(config.jwtSecretFile).toBeUndefined();
     expect(existsSync(dataDir)).toBe(false);
   });
@@ -167,5 +175,33 @@ describe('a server started without JWT_SECRET', () => {
       .digest('base64url');
     const query = new URLSearchParams({ exp: String(exp), name: photo.name, sig });
     expectError(await t.http.get(`/files/${key}?${query.toString()}`), 403, 'FORBIDDEN');
+  });
+});
+
+describe('VAPID keys', () => {
+  it('are generated at the first start into DATA_DIR (0600) and read back after', () => {
+    const dataDir = freshDataDir();
+    const first = loadConfig({ JWT_SECRET: 'x'.repeat(40), DATA_DIR: dataDir });
+    expect(first.vapidKeysFile?.created).toBe(true);
+    expect(
+      isVapidPair({ publicKey: first.VAPID_PUBLIC_KEY, privateKey: first.VAPID_PRIVATE_KEY }),
+    ).toBe(true);
+    expect(statSync(join(dataDir, VAPID_FILE_NAME)).mode & 0o777).toBe(0o600);
+    const again = loadConfig({ JWT_SECRET: 'x'.repeat(40), DATA_DIR: dataDir });
+    expect(again.vapidKeysFile?.created).toBe(false);
+    expect(again.VAPID_PUBLIC_KEY).toBe(first.VAPID_PUBLIC_KEY);
+    expect(again.VAPID_PRIVATE_KEY).toBe(first.VAPID_PRIVATE_KEY);
+  });
+
+  it("refuses one key without the other, and a private key that is not the public key's", () => {
+    const a = generateVapidKeys();
+    const b = generateVapidKeys();
+    const base = { JWT_SECRET: 'x'.repeat(40), DATA_DIR: freshDataDir() };
+    expect(() => loadConfig({ ...base, VAPID_PUBLIC_KEY: a.publicKey })).toThrow(
+      /set both or neither/,
+    );
+    expect(() =>
+      loadConfig({ ...base, VAPID_PUBLIC_KEY: a.publicKey, VAPID_PRIVATE_KEY: b.privateKey }),
+    ).toThrow(/not the private key of VAPID_PUBLIC_KEY/);
   });
 });

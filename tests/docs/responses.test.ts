@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -388,6 +388,36 @@ describe('documented responses', () => {
     });
     expect((found.data as unknown[]).length).toBeGreaterThan(0);
     await api.fail('get', '/api/v1/messages/search', a, 400);
+
+    const key = await api.ok('get', '/api/v1/push/vapid-public-key', a);
+    expect((key.data as { publicKey: string }).publicKey.length).toBeGreaterThan(80);
+    await api.fail('get', '/api/v1/push/vapid-public-key', { auth: bearer('not-a-token') }, 401);
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const subscription = {
+      endpoint: `https://push.example.com/docs/${uid()}`,
+      keys: {
+        p256dh: ecdh.getPublicKey().toString('base64url'),
+        auth: randomBytes(16).toString('base64url'),
+      },
+    };
+    await api.ok('post', '/api/v1/push/subscriptions', { ...a, body: subscription }, 201);
+    await api.fail(
+      'post',
+      '/api/v1/push/subscriptions',
+      { ...a, body: { ...subscription, endpoint: 'http://127.0.0.1/x' } },
+      400,
+    );
+    await api.ok('delete', '/api/v1/push/subscriptions', {
+      ...a,
+      body: { endpoint: subscription.endpoint },
+    });
+    await api.fail(
+      'delete',
+      '/api/v1/push/subscriptions',
+      { ...a, body: { endpoint: subscription.endpoint } },
+      404,
+    );
 
     // Bob's reply to Alice's message mentions her.
     const mine = await api.ok('get', '/api/v1/mentions', a);

@@ -1,3 +1,4 @@
+import { generateVapidKeys } from '../../src/config/vapid.js';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,11 +21,18 @@ export interface TestApp extends App {
 }
 
 /** Environment for tests: generous rate limits unless a test narrows them. */
+/** One VAPID key pair for every app of the test process (no key file written per app). */
+export const TEST_VAPID = generateVapidKeys();
+
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     JWT_SECRET: TEST_JWT_SECRET,
+    VAPID_PUBLIC_KEY: TEST_VAPID.publicKey,
+    VAPID_PRIVATE_KEY: TEST_VAPID.privateKey,
+    // Jobs (push) run only in the tests about them: no other test sends anything anywhere.
+    JOBS_WORKER: 'false',
     RATE_LIMIT_MAX: '1000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
     SOCKET_MESSAGE_LIMIT: '1000000',

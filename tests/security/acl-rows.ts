@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import type { TestApp } from '../helpers/app.js';
 import { login } from '../helpers/factories.js';
@@ -61,6 +61,18 @@ const open = (n: number): Cells => ({
   tampered: n,
   revoked: n,
 });
+/** A browser's subscription: a fresh endpoint and P-256 key each time. */
+function pushSubscription() {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return {
+    endpoint: `https://push.example.com/matrix/${randomBytes(8).toString('hex')}`,
+    keys: {
+      p256dh: ecdh.getPublicKey().toString('base64url'),
+      auth: randomBytes(16).toString('base64url'),
+    },
+  };
+}
 function signedIn(n: number): Signed {
   return { stranger: n, member: n, admin: n, owner: n, deleted: n };
 }
@@ -263,6 +275,16 @@ export const REST_ROWS: RestRow[] = [
     query: () => ({ q: 'hello' }),
   }),
   row('GET', '/mentions', cells(signedIn(200))),
+
+  // Push: nothing here is room-bound.
+  row('GET', '/push/vapid-public-key', cells(signedIn(200))),
+  row('POST', '/push/subscriptions', cells(signedIn(201)), {
+    body: () => pushSubscription(),
+  }),
+  row('DELETE', '/push/subscriptions', cells(signedIn(404)), {
+    label: 'not mine',
+    body: () => ({ endpoint: 'https://push.example.com/never-registered' }),
+  }),
   send,
   inPublic(send, 403),
   editOwners,

@@ -141,6 +141,27 @@ export function routeSpecs(
     },
     'GET /api/v1/messages/search': { query: { q: text, room, ...pageQuery } },
     'GET /api/v1/mentions': { query: pageQuery },
+    'GET /api/v1/push/vapid-public-key': {},
+    'POST /api/v1/push/subscriptions': {
+      body: {
+        endpoint: fc.oneof(
+          fc.webUrl(),
+          fc.constantFrom(
+            'https://127.0.0.1/x',
+            'http://push.example.com/x',
+            'https://[::1]/x',
+            'https://169.254.169.254/latest/meta-data',
+            'file:///etc/passwd',
+          ),
+          text,
+        ),
+        keys: fc.record({
+          p256dh: fc.oneof(fc.base64String(), text),
+          auth: fc.oneof(fc.base64String(), text),
+        }),
+      },
+    },
+    'DELETE /api/v1/push/subscriptions': { body: { endpoint: fc.oneof(fc.webUrl(), text) } },
     'POST /api/v1/messages': {
       body: {
         room,

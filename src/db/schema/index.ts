@@ -3,3 +3,5 @@ export * from './auth.js';
 export * from './rooms.js';
 export * from './messages.js';
 export * from './files.js';
+export * from './jobs.js';
+export * from './push.js';

@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { columnsSql, fromRow } from '../../db/rows.js';
+import { pushJobsSql } from '../push/push.port.js';
 import { directBlockedSql } from '../users/users.port.js';
 import { parseMentions } from './mentions.js';
 import {
@@ -259,6 +260,8 @@ export async function insertMessages(
           join room on true
           join accepted a on ins.seq = room.last_seq + a.n
           join notified n on n.ord = a.ord
+        ), push_jobs as (
+          ${pushJobsSql(roomId)}
         )
         select a.ord, ins.*, u.username, u.display_name, u.avatar_url
         from ins

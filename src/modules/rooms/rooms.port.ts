@@ -56,3 +56,6 @@ export function listRoomIdsOfUsers(
 ): Promise<Map<string, Set<string>>> {
   return repo.listRoomIdsOfUsers(db, userIds);
 }
+
+/** A member's notification level: what they chose, or the default of the room's type (push uses it). */
+export { notifyLevelOf } from './notify-level.js';
