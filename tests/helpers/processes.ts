@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { TEST_JWT_SECRET } from './app.js';
+import { TEST_JWT_SECRET, TEST_VAPID } from './app.js';
 
 /** The repository root, where `src/server.ts` lives. */
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,6 +37,10 @@ export function processEnv(overrides: Record<string, string> = {}): Record<strin
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
+    VAPID_PUBLIC_KEY: TEST_VAPID.publicKey,
+    VAPID_PRIVATE_KEY: TEST_VAPID.privateKey,
+    // As in-process apps: jobs (push) run only in the tests about them.
+    JOBS_WORKER: 'false',
     RATE_LIMIT_MAX: '1000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
     SOCKET_MESSAGE_LIMIT: '1000000',
