@@ -16,6 +16,7 @@ import { evaluateTargets } from './lib/targets.js';
 import { cleanRedis, clusterScenario } from './scenarios/cluster.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { ejabberdScenario } from './scenarios/ejabberd.js';
+import { pushScenario } from './scenarios/push.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
@@ -35,6 +36,7 @@ const SCENARIO_RUNNERS: Record<
   login: loginScenario,
   cluster: clusterScenario,
   ejabberd: ejabberdScenario,
+  push: pushScenario,
 };
 
 let opts: ReturnType<typeof parseArgs>;

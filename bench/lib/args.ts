@@ -8,6 +8,7 @@ export const SCENARIOS = [
   'login',
   'cluster',
   'ejabberd',
+  'push',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -1,6 +1,7 @@
 import type { ConnectionsResult } from '../scenarios/connections.js';
 import type { EjabberdResult } from '../scenarios/ejabberd.js';
 import type { HistoryResult } from '../scenarios/history.js';
+import type { PushResult } from '../scenarios/push.js';
 import type { RestResult } from '../scenarios/rest.js';
 import type { LoginResult } from '../scenarios/login.js';
 import type { PersistenceResult } from '../scenarios/persistence.js';
@@ -283,4 +284,24 @@ export function ejabberdMd(e: EjabberdResult): string {
   SASL PLAIN) join with \`<history maxstanzas='0'/>\` and send \`groupchat\` messages whose body carries
   the send time. No stream management, no TLS, no shapers.
 - This server: the fan-out scenario's setup at this size (public rooms, \`clientId\` on every send).`;
+}
+
+export function pushMd(r: PushResult): string {
+  const rows = (['plain', 'push'] as const).map((mode) => {
+    const x = r[mode];
+    return [
+      mode === 'push'
+        ? `push on: ${r.members} offline members subscribed, level all`
+        : `no subscriptions, ${r.members} members`,
+      x.reqPerSec,
+      `${x.latency.p50} / ${x.latency.p99}`,
+      x.serverCpuPct,
+      x.jobsQueued,
+      x.non2xx + x.errors,
+    ];
+  });
+  return `REST sends (\`POST /api/messages\`) by ${r.senders} senders into ${r.rooms} rooms per mode, autocannon with ${r.connections} keep-alive connections to saturation; the measured node queues push jobs in the send statement and runs none (JOBS_WORKER=false).\n\n${table(
+    ['rooms', 'sends/s', 'p50 / p99 ms', 'server CPU %', 'jobs queued', 'non-2xx + errors'],
+    rows,
+  )}`;
 }

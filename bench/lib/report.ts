@@ -5,6 +5,7 @@ import type { Options } from './args.js';
 import {
   connectionsMd,
   ejabberdMd,
+  pushMd,
   fanoutMd,
   historyMd,
   loginMd,
@@ -91,6 +92,7 @@ function markdown(r: Report, svgName: string): string {
       '',
       ejabberdMd(res.ejabberd),
     );
+  if (res.push) out.push('', '## Send path with the push outbox on', '', pushMd(res.push));
   if (res.connections) out.push('', '## Connections', '', connectionsMd(res.connections));
   if (res.history)
     out.push('', '## History, catch-up, search, room list', '', historyMd(res.history));

@@ -3,6 +3,7 @@ import type { EjabberdResult } from '../scenarios/ejabberd.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import type { HistoryResult } from '../scenarios/history.js';
 import type { LoginResult } from '../scenarios/login.js';
+import type { PushResult } from '../scenarios/push.js';
 import type { RestResult } from '../scenarios/rest.js';
 import type { FanoutRun, StepResult } from './fanout-engine.js';
 
@@ -14,6 +15,7 @@ export interface Results {
   rest?: RestResult;
   cluster?: FanoutRun;
   ejabberd?: EjabberdResult;
+  push?: PushResult;
 }
 
 export interface Target {
@@ -217,6 +219,18 @@ export function evaluateTargets(r: Results, opts: { clients: number }): Target[]
     });
   } else
     missing('Two nodes vs one node', '≥ 1.6 × one node', 'needs fanout and cluster in the run');
+
+  if (r.push) {
+    const { plain, push, members } = r.push;
+    const ratio = push.reqPerSec / Math.max(1, plain.reqPerSec);
+    out.push({
+      name: `Send with the push outbox on (${members} offline subscribed members) vs off`,
+      target: '≥ 0.85 × (costs ≤ 15 %)',
+      value: `${push.reqPerSec} vs ${plain.reqPerSec} sends/s = ${f(ratio, 3)}×; p99 ${f(push.latency.p99)} vs ${f(plain.latency.p99)} ms`,
+      met: ratio >= 0.85,
+      note: `${push.jobsQueued} push jobs queued (one per message), ${plain.jobsQueued} without; jobs not run on the measured node`,
+    });
+  } else missing('Push outbox on the send path', '≥ 0.85 ×', 'push not in this run');
 
   const cpuName = 'CPU per delivery vs ejabberd';
   const cpuGoal = '≤ ejabberd ÷ 1.5 (1.5 × its efficiency)';
