@@ -64,6 +64,8 @@ export default tseslint.config(
   { files: ['bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
   // The demo client runs in the browser (bundled by client/build.mjs, which itself runs on Node).
   { files: ['client/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
+  // The demo client's service worker.
+  { files: ['client/sw.js'], languageOptions: { globals: { ...globals.serviceworker } } },
   ...features.map(privateRepos),
   // src/modules/*.ts (the composition of the features) belongs to no feature: no repository at all.
   {

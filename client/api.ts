@@ -126,6 +126,9 @@ export const post = <T>(path: string, body?: unknown) =>
   api<T>('POST', path, body ?? {}).then((r) => r.data);
 
 /** Query strings without undefined values. */
+export const put = <T>(path: string, body?: unknown) =>
+  api<T>('PUT', path, body).then((r) => r.data);
+
 export function qs(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, String(v));

@@ -31,6 +31,7 @@ export async function buildClient() {
       logLevel: 'warning',
     }),
     copyFile(join(root, 'index.html'), join(out, 'index.html')),
+    copyFile(join(root, 'sw.js'), join(out, 'sw.js')),
   ]);
 }
 

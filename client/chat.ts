@@ -1,4 +1,4 @@
-import { api, errorText, get, post, qs } from './api';
+import { api, errorText, get, post, put, qs } from './api';
 import { $, displayName, toast } from './dom';
 import { MessageList, type MessageActions } from './messages';
 import {
@@ -14,7 +14,7 @@ import {
 import { refreshRoom, renderRooms } from './rooms';
 import { emitQuietly, isConnected } from './socket';
 import { currentRoom, state } from './state';
-import type { Member, Message } from './types';
+import type { Member, Message, Room } from './types';
 
 /** The open room: history with infinite scroll, live changes by `rev`, typing and read receipts. */
 
@@ -120,6 +120,24 @@ function renderHeader(): void {
     room?.type === 'direct' ? 'direct message' : `${count} member${count === 1 ? '' : 's'}`;
   $('#room-info').textContent = room?.description ? `${info} · ${room.description}` : info;
   $('#leave').hidden = !room || room.type === 'direct';
+  const level = $('#notify-level') as HTMLSelectElement;
+  level.hidden = !room?.notifyLevel;
+  if (room?.notifyLevel) level.value = room.notifyLevel;
+}
+
+/** The notification-level menu of the open room (SPEC "Preferences"). */
+export function wireNotifyLevel(): void {
+  const level = $('#notify-level') as HTMLSelectElement;
+  level.addEventListener('change', () => {
+    const id = state.current;
+    if (!id) return;
+    put<Room>(`/rooms/${id}/notifications`, { level: level.value })
+      .then((room) => {
+        state.rooms.set(room.id, room);
+        toast(`Notifications: ${level.selectedOptions[0]?.textContent ?? level.value}`);
+      })
+      .catch((err: unknown) => toast(errorText(err), 'error'));
+  });
 }
 
 /** Tells the server I have read up to the newest message, when the page is actually visible. */
@@ -130,6 +148,7 @@ function markRead(): void {
   if (last.seq <= room.lastReadSeq && room.unreadCount === 0) return;
   room.lastReadSeq = Math.max(room.lastReadSeq, last.seq);
   room.unreadCount = 0;
+  room.mentionCount = 0;
   renderRooms();
   if (isConnected()) emitQuietly('message-read', { messageId: last.id });
   else post(`/messages/${last.id}/read`).catch(() => undefined);
@@ -155,6 +174,17 @@ function renderTyping(): void {
         : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`;
 }
 
+/** As the server counts mentions: `@me`, `@all`, a reply to my message, anything in a direct room. */
+function mentionsMe(m: Message, room: Room): boolean {
+  const me = state.me?.id;
+  return (
+    room.type === 'direct' ||
+    m.mentionsAll === true ||
+    (me !== undefined && (m.mentions ?? []).includes(me)) ||
+    (me !== undefined && m.replyPreview?.sender?.id === me)
+  );
+}
+
 /** Adds a message that arrived live, sent by me or anyone else. */
 function showMessage(m: Message): void {
   const room = state.rooms.get(m.room);
@@ -163,6 +193,7 @@ function showMessage(m: Message): void {
   const mine = m.sender?.id === state.me?.id;
   if (m.room !== state.current) {
     if (!mine) room.unreadCount += 1;
+    if (!mine && mentionsMe(m, room)) room.mentionCount += 1;
     return renderRooms();
   }
   const stick = mine || list.nearBottom();
@@ -237,6 +268,7 @@ export function onReadReceipt(e: {
     const room = state.rooms.get(e.room);
     if (room && seq !== undefined && room.lastMessage && seq >= room.lastMessage.seq) {
       room.unreadCount = 0;
+      room.mentionCount = 0;
       renderRooms();
     }
     return;

@@ -3,6 +3,7 @@ import { accessToken, ApiError, errorText, get, post, refreshToken, setTokens } 
 import {
   catchUp,
   createChat,
+  wireNotifyLevel,
   onReadReceipt,
   onTyping,
   openRoom,
@@ -20,6 +21,7 @@ import {
 import { $, displayName, toast } from './dom';
 import { fromEvent, release, track } from './revs';
 import { loadRooms, renderRooms, wireSidebar } from './rooms';
+import { wirePush } from './push';
 import { wireSearch } from './search';
 import { connectSocket } from './socket';
 import { setOnline, state } from './state';
@@ -154,6 +156,8 @@ async function boot(): Promise<void> {
   wireSidebar(go);
   wireComposer(list);
   wireSearch(go);
+  wireNotifyLevel();
+  wirePush();
   $('#logout').addEventListener('click', signOut);
   $('#back').addEventListener('click', () => document.body.classList.remove('in-room'));
   if (accessToken()) {

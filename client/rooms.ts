@@ -47,6 +47,12 @@ export function renderRooms(): void {
       r.type === 'direct' ? presenceDot(r.peer?.id) : h('span', { class: 'hash', text: '#' }),
       h('span', { class: 'name', text: r.name }),
       r.type === 'private' && h('span', { class: 'lock', text: '🔒', title: 'private' }),
+      r.mentionCount > 0 &&
+        h('span', {
+          class: 'badge mention',
+          title: 'mentions of me',
+          text: `@${r.mentionCount > 99 ? '99+' : r.mentionCount}`,
+        }),
       r.unreadCount > 0 &&
         h('span', { class: 'badge', text: r.unreadCount > 99 ? '99+' : String(r.unreadCount) }),
     );

@@ -48,6 +48,8 @@ export interface Message {
   replyPreview?: { id: string; sender: Sender | null; content: string; deleted: boolean } | null;
   file?: FileInfo;
   reactions: Reaction[];
+  mentions?: string[];
+  mentionsAll?: boolean;
   createdAt: string;
   editedAt: string | null;
   /** The room revision of the message's latest change (SPEC "Consistency"). */
@@ -78,6 +80,9 @@ export interface Room {
   memberCount: number;
   myRole: string | null;
   unreadCount: number;
+  /** Unread messages that mention me. */
+  mentionCount: number;
+  notifyLevel: 'all' | 'mentions' | 'none' | null;
   lastReadSeq: number;
   lastMessage: Message | null;
   peer?: User;

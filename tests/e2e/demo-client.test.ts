@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, TEST_VAPID, type TestApp } from '../helpers/app.js';
+import { startPushStandIn, type PushStandIn } from '../push/push-standin.js';
 import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
 
 /**
@@ -39,6 +40,7 @@ describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
   let app: TestApp;
   let browser: Browser;
   let baseUrl: string;
+  let pushService: PushStandIn | undefined;
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -55,7 +57,17 @@ describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
     // the one PUBLIC_URL names, so the pictures load from the page's own origin.
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    app = await startTestApp({ env: { PRESENCE_GRACE_MS: '200', PUBLIC_URL: baseUrl } });
+    pushService = await startPushStandIn(() => TEST_VAPID.publicKey);
+    app = await startTestApp({
+      env: {
+        PRESENCE_GRACE_MS: '200',
+        PUBLIC_URL: baseUrl,
+        // Pushes go to the local stand-in push service (below), and jobs run here.
+        PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
+        JOBS_WORKER: 'true',
+        JOBS_POLL_MS: '50',
+      },
+    });
     await new Promise<void>((resolve) => app.server.close(() => resolve()));
     await new Promise<void>((resolve) => app.server.listen(port, '127.0.0.1', resolve));
     // launch() always starts from a fresh temporary profile (--user-data-dir) of its own and removes
@@ -79,6 +91,7 @@ describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
+    await pushService?.close();
   });
 
   async function openAs(name: string): Promise<Page> {
@@ -207,6 +220,104 @@ describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
     expect(await said(carol, 'Edit me while Carol is away').count()).toBe(0);
     await shot(carol, '06-carol-caught-up-after-reconnect');
 
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it("subscribes to push with the user's permission, gets a push when away, and shows a mention badge", async () => {
+    const standIn = pushService!.browser();
+    const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+    await context.grantPermissions(['notifications'], { origin: baseUrl });
+    // A real browser's PushManager asks its vendor's push service (not reachable here) for an
+    // endpoint: it answers with one on the local stand-in push service instead, whose keys the test
+    // holds. Everything after that is real: the client registers it with the API, and the server
+    // encrypts and signs the push that the stand-in decrypts and checks.
+    await context.exposeFunction('standInSubscription', () => standIn.subscription);
+    await context.addInitScript(() => {
+      const w = globalThis as unknown as {
+        standInSubscription: () => Promise<{ endpoint: string; keys: Record<string, string> }>;
+        PushManager?: { prototype: Record<string, unknown> };
+      };
+      if (!w.PushManager) return;
+      // Like a browser, it remembers the subscription across visits.
+      const subscription = async () => {
+        const s = await w.standInSubscription();
+        return { endpoint: s.endpoint, toJSON: () => s };
+      };
+      w.PushManager.prototype.getSubscription = async () =>
+        localStorage.getItem('stand-in-subscribed') ? subscription() : null;
+      w.PushManager.prototype.subscribe = async () => {
+        localStorage.setItem('stand-in-subscribed', '1');
+        return subscription();
+      };
+    });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`erin: ${err.message}`));
+    await page.goto(baseUrl);
+    await page.click('#auth-switch');
+    await page.fill('#auth-username', 'erin');
+    await page.fill('#auth-email', 'erin@example.com');
+    await page.fill('#auth-password', 'correct horse battery');
+    await page.click('#auth-submit');
+    await page.locator('#conn.online').waitFor(WAIT);
+    await page.click('#push-enable');
+    await page.locator('#push-enable[data-subscribed="true"]').waitFor(WAIT);
+    // The notification-level menu of the open room shows the default of a room: mentions.
+    expect(await page.locator('#notify-level').inputValue()).toBe('mentions');
+    await shot(page, '07-erin-notifications-on');
+
+    // Erin goes away (her only tab closes); Frank mentions her in general.
+    await page.close();
+    const frank = await app.http
+      .post('/api/auth/register')
+      .send({ username: 'frank', email: 'frank@example.com', password: 'correct horse battery' });
+    expect(frank.status).toBe(201);
+    // Away once presence says so (the grace period after her last socket closed).
+    const auth = { Authorization: `Bearer ${frank.body.data.accessToken}` };
+    const away = Date.now() + 10_000;
+    for (;;) {
+      const online = await app.http.get('/api/users/online').set(auth);
+      if (!(online.body.data as { username: string }[]).some((u) => u.username === 'erin')) break;
+      if (Date.now() > away) throw new Error('erin still online');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // In a room of their own (not the one her page opens), so the badge stays unread.
+    const erin = await app.http.get('/api/users/search?q=erin').set(auth);
+    const launch = await app.http
+      .post('/api/rooms')
+      .set(auth)
+      .send({ name: 'Launch', type: 'private' });
+    expect(launch.status).toBe(201);
+    const added = await app.http
+      .post(`/api/rooms/${launch.body.data.id}/members`)
+      .set(auth)
+      .send({ userId: erin.body.data[0].id });
+    expect(added.status).toBe(201);
+    const sent = await app.http
+      .post('/api/messages')
+      .set(auth)
+      .send({ room: launch.body.data.id, content: '@erin are you around?' });
+    expect(sent.status).toBe(201);
+    const deadline = Date.now() + 10_000;
+    while (standIn.received.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(standIn.rejected).toEqual([]);
+    expect(standIn.received).toEqual([
+      expect.objectContaining({
+        type: 'message',
+        messageId: sent.body.data.id,
+        sender: { id: frank.body.data.user.id, username: 'frank' },
+        preview: '@erin are you around?',
+      }),
+    ]);
+
+    // Back: the sidebar shows the unread mention, and that notifications are on.
+    const again = await context.newPage();
+    await again.goto(baseUrl);
+    const room = again.locator('#rooms li.room', { hasText: 'Launch' });
+    await room.locator('.badge.mention', { hasText: '@1' }).waitFor(WAIT);
+    await again.locator('#push-enable[data-subscribed="true"]').waitFor(WAIT);
+    await shot(again, '08-erin-mention-badge');
+    await context.close();
     expect(problems).toEqual([]);
   }, 60_000);
 });
