@@ -1,11 +1,10 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../src/db/client.js';
 import { startTestApp, TEST_VAPID, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createUser, openDirect, sendMessage } from '../helpers/factories.js';
 import { sleep, socketPool } from '../helpers/sockets.js';
 import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
+import { jobsDrained } from './support.js';
 import { startPushStandIn, type PushStandIn } from './push-standin.js';
 
 // SPEC "Web Push": no push to a member connected on ANY node (presence across nodes), and the two
@@ -39,18 +38,7 @@ afterAll(async () => {
   await clearRedisPrefix(env.REDIS_PREFIX);
 });
 
-async function drained(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const [row] = await queryRows<{ n: number }>(
-      nodeA.ctx.db,
-      sql`select count(*)::int as n from jobs`,
-    );
-    if (Number(row!.n) === 0) return;
-    if (Date.now() > deadline) throw new Error('jobs still queued');
-    await sleep(20);
-  }
-}
+const drained = () => jobsDrained(nodeA.ctx.db);
 
 describe('push across two nodes', () => {
   it('none while the member is connected on the other node; one each after; never twice', async () => {

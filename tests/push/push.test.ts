@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
+import type { PushPayload } from '../../src/modules/push/push.service.js';
 import { startTestApp, TEST_VAPID, type TestApp } from '../helpers/app.js';
 import {
   createRoom,
@@ -10,6 +11,7 @@ import {
   type TestUser,
 } from '../helpers/factories.js';
 import { sleep, socketPool } from '../helpers/sockets.js';
+import { jobsDrained } from './support.js';
 import { startPushStandIn, type Browser, type PushStandIn } from './push-standin.js';
 
 // SPEC "Web Push" against a push service stand-in that checks VAPID and decrypts the payload as a
@@ -46,29 +48,10 @@ async function subscribe(user: TestUser, browser: Browser): Promise<void> {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
 }
 
-/** Waits until the queue is empty (every push sent, given up or not needed). */
-async function drained(timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await queryRows<{ n: number }>(
-      t.ctx.db,
-      sql`select count(*)::int as n from jobs`,
-    );
-    if (Number(row!.n) === 0) return;
-    if (Date.now() > deadline) throw new Error(`${row!.n} jobs still queued`);
-    await sleep(25);
-  }
-}
+const drained = () => jobsDrained(t.ctx.db);
 
-type Payload = {
-  type: string;
-  room: string;
-  roomName: string;
-  messageId: string;
-  seq: number;
-  sender: { id: string; username: string } | null;
-  preview: string;
-};
+/** What the stand-in decrypted: the payload as the server declares it. */
+type Payload = PushPayload;
 const ids = (b: Browser) => (b.received as Payload[]).map((p) => p.messageId);
 
 describe('subscriptions', () => {
