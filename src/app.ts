@@ -36,6 +36,7 @@ import { createMemoryPresence } from './modules/users/presence-store.js';
 import { createPresenceService } from './modules/users/presence.service.js';
 import { createPushSender } from './modules/push/push-sender.js';
 import { createPushService } from './modules/push/push.service.js';
+import { createAdminService } from './modules/admin/admin.service.js';
 import { createJobWorker } from './jobs/queue.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { attachSocketServer } from './realtime/connections.js';
@@ -146,6 +147,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     retryBaseMs: config.JOBS_RETRY_BASE_MS,
   });
   if (config.JOBS_WORKER) jobWorker.start();
+  const admin = createAdminService(ctx, { revokeAllSessions: auth.revokeAllSessions });
   const users = createUsersService(ctx, {
     onStatusChanged: (user, previous, status) =>
       presence.statusChanged(user.id, user.username, previous, status),
@@ -214,6 +216,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     files,
     avatars,
     push,
+    admin,
     localFiles: local,
   };
   // The realtime layer knows no feature: it gets the declared events, the services their handlers

@@ -1,5 +1,6 @@
 import { routeFor } from '../http/route.js';
 import { eventFor } from '../realtime/event.js';
+import type { AdminService } from './admin/admin.service.js';
 import type { AuthService } from './auth/auth.service.js';
 import type { AvatarService } from './files/avatar.service.js';
 import type { LocalFiles } from './files/download.routes.js';
@@ -25,6 +26,7 @@ export interface Services {
   files: FilesService;
   avatars: AvatarService;
   push: PushService;
+  admin: AdminService;
   /** The local storage driver's files, for its download routes; undefined with the other drivers. */
   localFiles?: LocalFiles;
 }

@@ -1,5 +1,6 @@
 import type { Route } from '../http/route.js';
 import type { ClientEvent, ServerEvent } from '../realtime/event.js';
+import { adminRoutes } from './admin/admin.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { authEvents } from './auth/auth.socket.js';
 import type { Services } from './declare.js';
@@ -28,6 +29,7 @@ export const featureRoutes: Route<Services>[] = [
   ...roomsRoutes,
   ...messagesRoutes,
   ...pushRoutes,
+  ...adminRoutes,
   ...filesRoutes,
   ...downloadRoutes,
 ];

@@ -5,6 +5,7 @@ import {
   ROOM_ROLES,
   NOTIFY_LEVELS,
   ROOM_TYPES,
+  USER_ROLES,
   USER_STATUSES,
 } from '../db/schema/index.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
@@ -46,8 +47,8 @@ export const PublicUser = named(
 
 export const OwnUser = named(
   'OwnUser',
-  PublicUser.extend({ email: z.string() }),
-  "The caller's own profile: the public one plus email",
+  PublicUser.extend({ email: z.string(), role: z.enum(USER_ROLES) }),
+  "The caller's own profile: the public one plus email and instance role",
 );
 
 export const Sender = named(

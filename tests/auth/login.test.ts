@@ -129,6 +129,7 @@ describe('GET /api/auth/me', () => {
         avatarUrl: null,
         bio: null,
         status: expect.any(String),
+        role: 'user',
         createdAt: expect.any(String),
       },
     });

@@ -1,6 +1,8 @@
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../src/db/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createUser, uniqueRoomName, type TestUser } from '../helpers/factories.js';
 import { connectRecorded, type RecordedSocket } from '../helpers/sockets.js';
@@ -416,6 +418,37 @@ describe('documented responses', () => {
       'delete',
       '/api/v1/push/subscriptions',
       { ...a, body: { endpoint: subscription.endpoint } },
+      404,
+    );
+
+    // Instance administration, as an admin (made here as the shell command would).
+    await queryRows(t.ctx.db, sql`update users set role = 'admin' where id = ${alice.id}`);
+    const spammer = await createUser(t);
+    const listed = await api.ok('get', '/api/v1/admin/users', {
+      ...a,
+      query: { q: spammer.username },
+    });
+    expect((listed.data as { id: string }[]).map((u) => u.id)).toEqual([spammer.id]);
+    await api.fail('get', '/api/v1/admin/users', { auth: bob.auth }, 403);
+    await api.ok('post', '/api/v1/admin/users/{id}/deactivate', {
+      ...a,
+      params: { id: spammer.id },
+      body: { reason: 'documented' },
+    });
+    await api.fail(
+      'post',
+      '/api/v1/admin/users/{id}/deactivate',
+      { auth: bob.auth, params: { id: spammer.id }, body: {} },
+      403,
+    );
+    await api.ok('post', '/api/v1/admin/users/{id}/reactivate', {
+      ...a,
+      params: { id: spammer.id },
+    });
+    await api.fail(
+      'post',
+      '/api/v1/admin/users/{id}/reactivate',
+      { ...a, params: { id: unknownId } },
       404,
     );
 

@@ -276,6 +276,16 @@ export const REST_ROWS: RestRow[] = [
   }),
   row('GET', '/mentions', cells(signedIn(200))),
 
+  // Instance administration: no caller of the matrix is an instance admin (tests/admin has those).
+  row('GET', '/admin/users', cells(signedIn(403))),
+  row('POST', '/admin/users/:id/deactivate', cells(signedIn(403)), {
+    params: (_fx, c) => ({ id: c.cast.guest.id }),
+    body: () => ({ reason: 'matrix' }),
+  }),
+  row('POST', '/admin/users/:id/reactivate', cells(signedIn(403)), {
+    params: (_fx, c) => ({ id: c.cast.guest.id }),
+  }),
+
   // Push: nothing here is room-bound.
   row('GET', '/push/vapid-public-key', cells(signedIn(200))),
   row('POST', '/push/subscriptions', cells(signedIn(201)), {

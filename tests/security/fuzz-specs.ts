@@ -28,7 +28,7 @@ const hostileKeyPart = fc.oneof(
 /** A correctly tagged cursor of every kind the API issues, with hostile contents. */
 const taggedCursor = fc
   .tuple(
-    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b'),
+    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b', 'a'),
     fc.oneof(
       fc.array(hostileKeyPart, { maxLength: 4 }).map((a) => JSON.stringify(a)),
       hostileKeyPart.map(String),
@@ -142,6 +142,15 @@ export function routeSpecs(
     'GET /api/v1/messages/search': { query: { q: text, room, ...pageQuery } },
     'GET /api/v1/mentions': { query: pageQuery },
     'GET /api/v1/push/vapid-public-key': {},
+    'GET /api/v1/admin/users': {
+      query: {
+        q: text,
+        status: fc.oneof(fc.constantFrom('active', 'deactivated'), text),
+        ...pageQuery,
+      },
+    },
+    'POST /api/v1/admin/users/:id/deactivate': { body: { reason: text } },
+    'POST /api/v1/admin/users/:id/reactivate': {},
     'POST /api/v1/push/subscriptions': {
       body: {
         endpoint: fc.oneof(

@@ -28,11 +28,12 @@ describe('GET /api/users/profile', () => {
     const res = await t.http.get('/api/users/profile').set(alice.auth);
     expect(res.status).toBe(200);
     expect(res.body.success).toBe(true);
-    expect(Object.keys(res.body.data).sort()).toEqual([...USER_KEYS, 'email'].sort());
+    expect(Object.keys(res.body.data).sort()).toEqual([...USER_KEYS, 'email', 'role'].sort());
     expect(res.body.data).toMatchObject({
       id: alice.id,
       username: alice.username,
       email: alice.email,
+      role: 'user',
     });
     expectNoSecrets(res.body, alice.password);
   });

@@ -5,3 +5,4 @@ export * from './messages.js';
 export * from './files.js';
 export * from './jobs.js';
 export * from './push.js';
+export * from './audit.js';

@@ -11,6 +11,8 @@ import {
 
 export const USER_STATUSES = ['online', 'away', 'busy', 'offline'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
+export const USER_ROLES = ['user', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
 
 export const users = pgTable(
   'users',
@@ -24,6 +26,13 @@ export const users = pgTable(
     avatarUrl: text('avatar_url'),
     avatarKey: text('avatar_key'),
     status: text('status').$type<UserStatus>().notNull().default('online'),
+    /** Instance role: `admin` only through `npm run admin -- grant` (SPEC "Instance admins"). */
+    role: text('role').$type<UserRole>().notNull().default('user'),
+    /** Set by an admin: every session revoked, login refused, until reactivated. */
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true, mode: 'date' }),
+    deactivationReason: text('deactivation_reason'),
+    /** The last sign-in or token refresh. */
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

@@ -31,7 +31,7 @@ export async function findActiveSessionUser(
     sql`select u.id, u.username, s.expires_at
         from ${sessions} s join ${users} u on u.id = s.user_id
         where s.id = ${sessionId} and s.user_id = ${userId}
-          and s.revoked_at is null and s.expires_at > now()
+          and s.revoked_at is null and s.expires_at > now() and u.deactivated_at is null
         limit 1`,
   );
   if (!row) return undefined;

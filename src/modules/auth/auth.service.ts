@@ -6,6 +6,7 @@ import {
   findUserByLogin,
   insertUser,
   toOwnUser,
+  touchLastSeen,
   updatePasswordHash,
   type OwnUser,
 } from '../users/users.port.js';
@@ -100,7 +101,9 @@ export function createAuthService(
     return { actor, tokenExpiresAt: claims.expiresAt, sessionExpiresAt: live.sessionExpiresAt };
   }
 
+  /** A new session (sign-up, sign-in); `lastSeenAt` moves too. */
   async function openSession(user: UserRow, meta: ClientMeta): Promise<AuthResult> {
+    await touchLastSeen(db, user.id);
     const session = await authRepo.insertSession(db, {
       userId: user.id,
       expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_EXPIRES_IN),
@@ -139,6 +142,8 @@ export function createAuthService(
       }
       if (!(await verifyPassword(user.passwordHash, input.password)))
         throw unauthorized(INVALID_CREDENTIALS);
+      // Told only to whoever knows the password.
+      if (user.deactivatedAt) throw forbidden('This account is deactivated');
       return openSession(user, meta);
     },
 
@@ -162,7 +167,8 @@ export function createAuthService(
         throw unauthorized('Invalid refresh token');
       }
       const user = await findUserById(db, live.userId);
-      if (!user) throw unauthorized('Invalid refresh token');
+      if (!user || user.deactivatedAt) throw unauthorized('Invalid refresh token');
+      await touchLastSeen(db, user.id);
       return issueTokens(user, live.sessionId);
     },
 
@@ -197,6 +203,16 @@ export function createAuthService(
       others.forEach(revoked);
       ctx.log.info({ userId: user.id, sessionsRevoked: others.length }, 'password changed');
       return { changed: true, sessionsRevoked: others.length };
+    },
+
+    /**
+     * Revokes every session of a user and closes their sockets on every node (an admin deactivated
+     * them): the same path as signing out everywhere.
+     */
+    async revokeAllSessions(userId: string): Promise<number> {
+      const all = await authRepo.revokeSessionsOfUser(db, userId);
+      all.forEach(revoked);
+      return all.length;
     },
 
     /** Signs me out everywhere: every session of mine, this one included, and their sockets. */

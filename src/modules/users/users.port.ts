@@ -18,6 +18,9 @@ export const findUserById = repo.findUserById;
 /** The account by email or username, case-insensitively (sign-in), or undefined. */
 export const findUserByLogin = repo.findUserByLogin;
 
+/** Records a sign-in or refresh (`lastSeenAt` in admin lists). */
+export const touchLastSeen = repo.touchLastSeen;
+
 /** Replaces the account's password hash; false when there is no such account. */
 export const updatePasswordHash = repo.updatePasswordHash;
 

@@ -13,6 +13,8 @@ export interface PublicUser {
 
 export interface OwnUser extends PublicUser {
   email: string;
+  /** Instance role (SPEC "Instance admins"). */
+  role: UserRow['role'];
 }
 
 /** The only shapes a user leaves the server in: no hashes, no internal keys. */
@@ -29,5 +31,5 @@ export function toPublicUser(u: PublicUserRow): PublicUser {
 }
 
 export function toOwnUser(u: UserRow): OwnUser {
-  return { ...toPublicUser(u), email: u.email };
+  return { ...toPublicUser(u), email: u.email, role: u.role };
 }

@@ -188,3 +188,10 @@ export async function findShownUsers(
     for (const r of rows) if (!(r.createdAt instanceof Date)) r.createdAt = new Date(r.createdAt);
   return rows;
 }
+
+export async function touchLastSeen(db: Executor, id: string): Promise<void> {
+  await db
+    .update(users)
+    .set({ lastSeenAt: sql`now()` })
+    .where(eq(users.id, id));
+}

@@ -1,0 +1,67 @@
+// `npm run admin -- grant <username>` / `npm run admin -- revoke <username>`: makes a user an instance
+// admin or takes it back, from the server's shell, with the same configuration as `npm start` (the
+// embedded database in DATA_DIR, or DATABASE_URL). The only way to make the first admin (SPEC
+// "Instance admins"). Recorded in the audit log with no actor (the shell).
+import { ConfigError, loadConfig } from './config/config.js';
+import { loadDotEnv } from './config/dotenv.js';
+import { openDatabase } from './db/client.js';
+import { transaction } from './db/tx.js';
+import { appendAudit, setRoleByUsername } from './modules/admin/admin.port.js';
+
+const USAGE = 'usage: npm run admin -- grant <username> | revoke <username>';
+
+process.umask(0o077);
+loadDotEnv();
+const [command, username, ...rest] = process.argv.slice(2);
+if ((command !== 'grant' && command !== 'revoke') || !username || rest.length > 0) {
+  console.error(USAGE);
+  process.exit(2);
+}
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+const database = await openDatabase({
+  url: config.DATABASE_URL,
+  dataDir: config.DATA_DIR,
+  poolMax: 2,
+});
+let code = 0;
+try {
+  await database.migrate();
+  const role = command === 'grant' ? 'admin' : 'user';
+  const result = await transaction(database.db, async (tx) => {
+    const changed = await setRoleByUsername(tx, username, role);
+    if (changed && changed.before !== role)
+      await appendAudit(tx, {
+        actorId: null,
+        action: command === 'grant' ? 'admin.grant' : 'admin.revoke',
+        targetType: 'user',
+        targetId: changed.user.id,
+        details: { username: changed.user.username, via: 'cli' },
+      });
+    return changed;
+  });
+  const where = config.DATABASE_URL ? 'PostgreSQL' : `the embedded database in ${config.DATA_DIR}`;
+  if (!result) {
+    console.error(`No user named "${username}" in ${where}: nothing changed.`);
+    code = 1;
+  } else if (result.before === role) {
+    process.stdout.write(
+      `${result.user.username} ${role === 'admin' ? 'is already an admin' : 'is not an admin'}: nothing changed (${where}).\n`,
+    );
+  } else {
+    process.stdout.write(
+      role === 'admin'
+        ? `${result.user.username} is now an instance admin (${where}).\n`
+        : `${result.user.username} is no longer an instance admin (${where}).\n`,
+    );
+  }
+} finally {
+  await database.close();
+}
+process.exit(code);
