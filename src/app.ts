@@ -147,7 +147,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     retryBaseMs: config.JOBS_RETRY_BASE_MS,
   });
   if (config.JOBS_WORKER) jobWorker.start();
-  const admin = createAdminService(ctx, { revokeAllSessions: auth.revokeAllSessions });
+  const admin = createAdminService(ctx, {
+    revokeAllSessions: auth.revokeAllSessions,
+    removeAnyMessage: messages.removeAny,
+  });
   const users = createUsersService(ctx, {
     onStatusChanged: (user, previous, status) =>
       presence.statusChanged(user.id, user.username, previous, status),

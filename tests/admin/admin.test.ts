@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../src/db/client.js';
 import { startTestApp, testEnv, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, testDbKind, type TestDatabase } from '../helpers/db.js';
-import { createUser, login, type TestUser } from '../helpers/factories.js';
+import { createRoom, createUser, login, sendMessage, type TestUser } from '../helpers/factories.js';
 import { sleep, socketPool } from '../helpers/sockets.js';
 import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
 
@@ -190,5 +190,138 @@ describe('admin API', () => {
     expect((await nodeA.http.get('/api/admin/users').set(other.auth)).status).toBe(200);
     await queryRows(nodeA.ctx.db, sql`update users set role = 'user' where id = ${other.id}`);
     expect((await nodeA.http.get('/api/admin/users').set(other.auth)).status).toBe(403);
+  });
+
+  it('an admin deletes any message, also in a private room they are not in; audited; others 403', async () => {
+    const owner = await createUser(nodeA);
+    const member = await createUser(nodeA);
+    const room = await createRoom(nodeA, owner, { members: [member] });
+    const m = await sendMessage(nodeA, owner, room.id, 'against the rules');
+    const watching = await sockets.connect(nodeB.url, member.accessToken);
+    const refused = await nodeA.http.delete(`/api/admin/messages/${m.id}`).set(member.auth);
+    expect(refused.status).toBe(403);
+    const res = await nodeA.http.delete(`/api/admin/messages/${m.id}`).set(boss.auth);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ id: m.id, room: room.id, seq: m.seq });
+    await watching.waitFor<{ id: string }>('message-deleted', (e) => e.id === m.id);
+    const again = await nodeA.http.delete(`/api/admin/messages/${m.id}`).set(boss.auth);
+    expect(again.status).toBe(404);
+
+    const log = await nodeA.http
+      .get(`/api/admin/audit?action=message.delete&actor=${boss.id}`)
+      .set(boss.auth);
+    expect(log.status).toBe(200);
+    expect(log.body.data[0]).toMatchObject({
+      actor: { id: boss.id, username: boss.username },
+      action: 'message.delete',
+      target: { type: 'message', id: m.id },
+      details: { room: room.id, sender: owner.id },
+    });
+    expect(
+      log.body.data.filter((e: { target: { id: string } }) => e.target.id === m.id),
+    ).toHaveLength(1);
+    expect((await nodeA.http.get('/api/admin/audit').set(member.auth)).status).toBe(403);
+  });
+
+  it('pages through the audit log newest first without repeats', async () => {
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: {
+        status: number;
+        body: { data: { id: number }[]; page: { nextCursor: string | null } };
+      } = await nodeA.http
+        .get(`/api/admin/audit?limit=2${cursor ? `&before=${cursor}` : ''}`)
+        .set(boss.auth);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.data.map((e) => e.id));
+      cursor = res.body.page.nextCursor;
+    } while (cursor);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('reports flow to resolution with each action, each resolution audited once', async () => {
+    const owner = await createUser(nodeA);
+    const reader = await createUser(nodeA);
+    const other = await createUser(nodeA);
+    const stranger = await createUser(nodeA);
+    const sender = await createUser(nodeA);
+    const room = await createRoom(nodeA, owner, { members: [reader, other, sender] });
+    const report = (who: TestUser, id: string, reason = 'rude') =>
+      nodeA.http.post(`/api/messages/${id}/report`).set(who.auth).send({ reason });
+    const resolve = (id: string, action: string) =>
+      nodeA.http
+        .post(`/api/admin/reports/${id}/resolve`)
+        .set(boss.auth)
+        .send({ action, note: 'checked' });
+
+    const rude = await sendMessage(nodeA, sender, room.id, 'a rude message');
+    const first = await report(reader, rude.id);
+    expect(first.status).toBe(201);
+    expect((await report(reader, rude.id)).status).toBe(409);
+    expect((await report(other, rude.id, 'spam')).status).toBe(201);
+    expect((await report(stranger, rude.id)).status).toBe(404);
+    expect(
+      (await nodeA.http.post(`/api/messages/${rude.id}/report`).set(reader.auth).send({})).status,
+    ).toBe(400);
+
+    expect((await nodeA.http.get('/api/admin/reports').set(reader.auth)).status).toBe(403);
+    const open = await nodeA.http.get('/api/admin/reports?status=open').set(boss.auth);
+    expect(open.status).toBe(200);
+    const mine = open.body.data.find((r: { id: string }) => r.id === first.body.data.id);
+    expect(mine).toMatchObject({
+      status: 'open',
+      reason: 'rude',
+      reporter: { id: reader.id, username: reader.username },
+      message: {
+        id: rude.id,
+        content: 'a rude message',
+        deleted: false,
+        sender: { id: sender.id },
+      },
+      room: { id: room.id },
+      reports: 2,
+      resolution: null,
+    });
+
+    // dismiss
+    const dismissed = await resolve(first.body.data.id, 'dismiss');
+    expect(dismissed.status).toBe(200);
+    expect(dismissed.body.data).toMatchObject({
+      status: 'resolved',
+      resolution: { action: 'dismiss', note: 'checked' },
+    });
+    expect((await resolve(first.body.data.id, 'dismiss')).status).toBe(409);
+
+    // delete-message: the message goes, as an admin deletion
+    const second = open.body.data.find(
+      (r: { message: { id: string }; reporter: { id: string } }) =>
+        r.message.id === rude.id && r.reporter.id === other.id,
+    );
+    const deleted = await resolve(second.id, 'delete-message');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.data.message).toMatchObject({ deleted: true, content: '' });
+
+    // deactivate-sender: the sender is deactivated
+    const worse = await sendMessage(nodeA, sender, room.id, 'worse');
+    const third = await report(reader, worse.id, 'abuse');
+    const deactivated = await resolve(third.body.data.id, 'deactivate-sender');
+    expect(deactivated.status).toBe(200);
+    const list = await nodeA.http.get(`/api/admin/users?q=${sender.username}`).set(boss.auth);
+    expect(list.body.data[0].deactivatedAt).not.toBeNull();
+
+    const audit = await queryRows<{ action: string; n: number }>(
+      nodeA.ctx.db,
+      sql`select action, count(*)::int as n from audit_log
+          where target_id in (${first.body.data.id}, ${second.id}, ${third.body.data.id}, ${rude.id}, ${sender.id})
+          group by action order by action`,
+    );
+    expect(audit).toEqual([
+      { action: 'message.delete', n: 1 },
+      { action: 'report.resolve', n: 3 },
+      { action: 'user.deactivate', n: 1 },
+    ]);
   });
 });

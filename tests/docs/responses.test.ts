@@ -452,6 +452,51 @@ describe('documented responses', () => {
       404,
     );
 
+    const log = await api.ok('get', '/api/v1/admin/audit', { ...a, query: { limit: 5 } });
+    expect((log.data as { action: string }[]).map((e) => e.action)).toContain('user.deactivate');
+    await api.fail('get', '/api/v1/admin/audit', { ...a, query: { actor: 'nobody' } }, 400);
+    const doomed = (
+      await api.ok(
+        'post',
+        '/api/v1/messages',
+        { ...a, body: { room: pub.id, content: 'doomed' } },
+        201,
+      )
+    ).data as { id: string };
+    await api.ok('delete', '/api/v1/admin/messages/{id}', { ...a, params: { id: doomed.id } });
+    await api.fail(
+      'delete',
+      '/api/v1/admin/messages/{id}',
+      { ...a, params: { id: doomed.id } },
+      404,
+    );
+
+    const reported = await api.ok(
+      'post',
+      '/api/v1/messages/{id}/report',
+      { auth: bob.auth, params: { id: first.id }, body: { reason: 'documented' } },
+      201,
+    );
+    await api.fail(
+      'post',
+      '/api/v1/messages/{id}/report',
+      { auth: bob.auth, params: { id: first.id }, body: { reason: 'again' } },
+      409,
+    );
+    await api.ok('get', '/api/v1/admin/reports', { ...a, query: { status: 'open' } });
+    await api.fail('get', '/api/v1/admin/reports', { auth: bob.auth }, 403);
+    await api.ok('post', '/api/v1/admin/reports/{id}/resolve', {
+      ...a,
+      params: { id: (reported.data as { id: string }).id },
+      body: { action: 'dismiss' },
+    });
+    await api.fail(
+      'post',
+      '/api/v1/admin/reports/{id}/resolve',
+      { ...a, params: { id: (reported.data as { id: string }).id }, body: { action: 'dismiss' } },
+      409,
+    );
+
     // Bob's reply to Alice's message mentions her.
     const mine = await api.ok('get', '/api/v1/mentions', a);
     expect((mine.data as { id: string }[]).map((m) => m.id)).toContain(reply.id);

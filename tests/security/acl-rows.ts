@@ -120,6 +120,11 @@ const notifications = row('PUT', '/rooms/:id/notifications', anyMember(200), {
   params: room,
   body: () => ({ level: 'none' }),
 });
+const reportMessage = row('POST', '/messages/:id/report', anyMember(201), {
+  params: (fx) => ({ id: fx.ownerMessage.id }),
+  body: () => ({ reason: 'reported by the matrix' }),
+  mutates: true,
+});
 const deleteRoom = row('DELETE', '/rooms/:id', roles(404, 403, 403, 200), {
   params: room,
   mutates: true,
@@ -235,6 +240,8 @@ export const REST_ROWS: RestRow[] = [
   inPublic(patchRoom, 403),
   notifications,
   inPublic(notifications, 403),
+  reportMessage,
+  inPublic(reportMessage, 403),
   deleteRoom,
   inPublic(deleteRoom, 403),
   join,
@@ -284,6 +291,15 @@ export const REST_ROWS: RestRow[] = [
   }),
   row('POST', '/admin/users/:id/reactivate', cells(signedIn(403)), {
     params: (_fx, c) => ({ id: c.cast.guest.id }),
+  }),
+  row('DELETE', '/admin/messages/:id', cells(signedIn(403)), {
+    params: (fx) => ({ id: fx.ownerMessage.id }),
+  }),
+  row('GET', '/admin/audit', cells(signedIn(403))),
+  row('GET', '/admin/reports', cells(signedIn(403))),
+  row('POST', '/admin/reports/:id/resolve', cells(signedIn(403)), {
+    params: () => ({ id: '00000000-0000-4000-8000-000000000000' }),
+    body: () => ({ action: 'dismiss' }),
   }),
 
   // Push: nothing here is room-bound.

@@ -28,7 +28,7 @@ const hostileKeyPart = fc.oneof(
 /** A correctly tagged cursor of every kind the API issues, with hostile contents. */
 const taggedCursor = fc
   .tuple(
-    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b', 'a'),
+    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b', 'a', 'l', 'o'),
     fc.oneof(
       fc.array(hostileKeyPart, { maxLength: 4 }).map((a) => JSON.stringify(a)),
       hostileKeyPart.map(String),
@@ -151,6 +151,20 @@ export function routeSpecs(
     },
     'POST /api/v1/admin/users/:id/deactivate': { body: { reason: text } },
     'POST /api/v1/admin/users/:id/reactivate': {},
+    'DELETE /api/v1/admin/messages/:id': {},
+    'GET /api/v1/admin/reports': {
+      query: { status: fc.oneof(fc.constantFrom('open', 'resolved'), text), ...pageQuery },
+    },
+    'POST /api/v1/admin/reports/:id/resolve': {
+      body: {
+        action: fc.oneof(fc.constantFrom('dismiss', 'delete-message', 'deactivate-sender'), text),
+        note: text,
+      },
+    },
+    'POST /api/v1/messages/:id/report': { body: { reason: text } },
+    'GET /api/v1/admin/audit': {
+      query: { actor: fc.oneof(user, text), action: text, ...pageQuery },
+    },
     'POST /api/v1/push/subscriptions': {
       body: {
         endpoint: fc.oneof(

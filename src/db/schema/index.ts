@@ -6,3 +6,4 @@ export * from './files.js';
 export * from './jobs.js';
 export * from './push.js';
 export * from './audit.js';
+export * from './reports.js';

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { likePrefix } from '../../db/like.js';
-import { users, type UserRole, type UserRow } from '../../db/schema/index.js';
+import { auditLog, users, type UserRole, type UserRow } from '../../db/schema/index.js';
 
 /** The user's instance role, read at the moment of the action; undefined when gone or deactivated. */
 export async function activeRoleOf(db: Executor, userId: string): Promise<UserRole | undefined> {
@@ -80,4 +80,45 @@ export async function setRoleByUsername(
   if (!found) return undefined;
   const [user] = await db.update(users).set({ role }).where(eq(users.id, found.id)).returning();
   return { before: found.role, user: user! };
+}
+
+export interface AuditListRow {
+  id: number;
+  at: Date;
+  actorId: string | null;
+  actorUsername: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+}
+
+/** The audit log, newest first (keyset on id), by actor and/or action. */
+export async function listAudit(
+  db: Executor,
+  params: { before?: number; actor?: string; action?: string; limit: number },
+): Promise<AuditListRow[]> {
+  const rows = await db
+    .select({
+      id: auditLog.id,
+      at: auditLog.at,
+      actorId: auditLog.actorId,
+      actorUsername: users.username,
+      action: auditLog.action,
+      targetType: auditLog.targetType,
+      targetId: auditLog.targetId,
+      details: auditLog.details,
+    })
+    .from(auditLog)
+    .leftJoin(users, eq(users.id, auditLog.actorId))
+    .where(
+      and(
+        params.before !== undefined ? lt(auditLog.id, params.before) : undefined,
+        params.actor ? eq(auditLog.actorId, params.actor) : undefined,
+        params.action ? eq(auditLog.action, params.action) : undefined,
+      ),
+    )
+    .orderBy(desc(auditLog.id))
+    .limit(params.limit);
+  return rows;
 }

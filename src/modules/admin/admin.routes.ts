@@ -1,6 +1,21 @@
-import { dataEnvelope, pageEnvelope } from '../../openapi/schemas.js';
+import { withStatus } from '../../http/route.js';
+import { dataEnvelope, MessageDeleted, pageEnvelope } from '../../openapi/schemas.js';
 import { route } from '../declare.js';
-import { adminUserParams, AdminUser, adminUsersQuery, deactivateBody } from './admin.schemas.js';
+import {
+  adminMessageParams,
+  adminUserParams,
+  AdminUser,
+  adminUsersQuery,
+  AuditEntry,
+  auditQuery,
+  deactivateBody,
+  Report,
+  reportBody,
+  ReportCreated,
+  reportParams,
+  reportsQuery,
+  resolveBody,
+} from './admin.schemas.js';
 
 const ADMINS =
   'Instance admins only (403 for everyone else, decided by the database at each call).';
@@ -54,5 +69,87 @@ export const adminRoutes = [
     success: { status: 200, schema: dataEnvelope(AdminUser), description: 'Reactivated' },
     errors: [403, 404],
     handler: ({ actor, params }, { admin }) => admin.reactivate(actor, params.id),
+  }),
+  route({
+    method: 'delete',
+    path: '/admin/messages/:id',
+    operationId: 'adminDeleteMessage',
+    summary: 'Delete any message',
+    description: `As its sender could: a tombstone, a new rev, \`message-deleted\` to the room. Audited. ${ADMINS}`,
+    tag: 'Admin',
+    auth: true,
+    params: adminMessageParams,
+    what: { params: 'message id' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(MessageDeleted), description: 'Deleted' },
+    errors: [403, 404],
+    handler: ({ actor, params }, { admin }) => admin.deleteMessage(actor, params.id),
+  }),
+  route({
+    method: 'get',
+    path: '/admin/audit',
+    operationId: 'adminAuditLog',
+    summary: 'The audit log',
+    description: `Every moderation and administration action, newest first; by \`actor\` (user id) and \`action\`. ${ADMINS}`,
+    tag: 'Admin',
+    auth: true,
+    query: auditQuery,
+    what: { query: 'query' },
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(AuditEntry), description: 'Entries' },
+    errors: [403],
+    handler: ({ actor, query }, { admin }) => admin.audit(actor, query),
+  }),
+  route({
+    method: 'post',
+    path: '/messages/:id/report',
+    operationId: 'reportMessage',
+    summary: 'Report a message to the instance admins',
+    description:
+      'Any member who can read the message; once per reporter and message (409 after). A message I ' +
+      'cannot read is 404.',
+    tag: 'Messages',
+    auth: true,
+    params: reportParams,
+    body: reportBody,
+    what: { params: 'message id', body: 'report' },
+    reply: 'data',
+    success: { status: 201, schema: dataEnvelope(ReportCreated), description: 'Reported' },
+    errors: [403, 404, 409],
+    handler: async ({ actor, params, body }, { admin }) =>
+      withStatus(201, await admin.report(actor, params.id, body.reason)),
+  }),
+  route({
+    method: 'get',
+    path: '/admin/reports',
+    operationId: 'adminListReports',
+    summary: 'Reports, open or resolved',
+    description: `Newest first, each with the message, its room, the reporter and how many reported it. ${ADMINS}`,
+    tag: 'Admin',
+    auth: true,
+    query: reportsQuery,
+    what: { query: 'query' },
+    reply: 'page',
+    success: { status: 200, schema: pageEnvelope(Report), description: 'Reports' },
+    errors: [403],
+    handler: ({ actor, query }, { admin }) => admin.listReports(actor, query),
+  }),
+  route({
+    method: 'post',
+    path: '/admin/reports/:id/resolve',
+    operationId: 'adminResolveReport',
+    summary: 'Resolve a report with an action',
+    description:
+      '`dismiss`, `delete-message` (as DELETE /admin/messages/:id) or `deactivate-sender` (as ' +
+      `deactivation); audited; 409 when already resolved. ${ADMINS}`,
+    tag: 'Admin',
+    auth: true,
+    params: reportParams,
+    body: resolveBody,
+    what: { params: 'report id', body: 'resolution' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Report), description: 'Resolved' },
+    errors: [403, 404, 409],
+    handler: ({ actor, params, body }, { admin }) => admin.resolveReport(actor, params.id, body),
   }),
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REPORT_ACTIONS } from '../../db/schema/index.js';
 import { named, OwnUser } from '../../openapi/schemas.js';
 
 export const adminUsersQuery = z.object({
@@ -20,4 +21,80 @@ export const AdminUser = named(
     deactivationReason: z.string().nullable(),
   }),
   'A user as admins see them: the own profile plus activity and deactivation',
+);
+
+export const auditQuery = z.object({
+  before: z.string().max(100).optional(),
+  actor: z.string().max(100).optional(),
+  action: z.string().trim().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const adminMessageParams = z.object({ id: z.string().max(100) });
+
+export const AuditEntry = named(
+  'AuditEntry',
+  z.strictObject({
+    id: z.number().int(),
+    at: z.iso.datetime(),
+    actor: z
+      .strictObject({ id: z.string(), username: z.string().nullable() })
+      .nullable()
+      .describe('null: the server shell (`npm run admin`) or a job'),
+    action: z.string(),
+    target: z.strictObject({ type: z.string(), id: z.string() }),
+    details: z.record(z.string(), z.unknown()),
+  }),
+  'One moderation or administration action',
+);
+
+export const reportBody = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
+export const reportsQuery = z.object({
+  status: z.enum(['open', 'resolved']).optional(),
+  before: z.string().max(300).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const reportParams = z.object({ id: z.string().max(100) });
+export const resolveBody = z.strictObject({
+  action: z.enum(REPORT_ACTIONS),
+  note: z.string().trim().max(1000).optional(),
+});
+
+const userRef = z.strictObject({ id: z.string(), username: z.string().nullable() });
+export const ReportCreated = named(
+  'ReportCreated',
+  z.strictObject({
+    id: z.string(),
+    messageId: z.string(),
+    reason: z.string(),
+    createdAt: z.iso.datetime(),
+  }),
+);
+export const Report = named(
+  'Report',
+  z.strictObject({
+    id: z.string(),
+    status: z.enum(['open', 'resolved']),
+    reason: z.string(),
+    createdAt: z.iso.datetime(),
+    reporter: userRef.nullable(),
+    message: z.strictObject({
+      id: z.string(),
+      seq: z.number().int(),
+      content: z.string().describe('Empty once deleted'),
+      deleted: z.boolean(),
+      sender: userRef.nullable(),
+    }),
+    room: z.strictObject({ id: z.string(), name: z.string() }),
+    reports: z.number().int().describe('Reports of this message, all reporters'),
+    resolution: z
+      .strictObject({
+        action: z.enum(REPORT_ACTIONS),
+        note: z.string().nullable(),
+        at: z.iso.datetime(),
+        by: z.string().nullable(),
+      })
+      .nullable(),
+  }),
+  'A report of a message, as admins see it',
 );

@@ -1,12 +1,20 @@
 import type { Actor, AppContext } from '../../context.js';
-import type { UserRow } from '../../db/schema/index.js';
+import type { Executor } from '../../db/client.js';
+import type { ReportAction, UserRow } from '../../db/schema/index.js';
 import { isId } from '../../db/ids.js';
 import { transaction } from '../../db/tx.js';
-import { forbidden, notFound, validationError } from '../../errors.js';
-import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.js';
+import { conflict, forbidden, notFound, validationError } from '../../errors.js';
+import {
+  decodeJsonCursor,
+  decodeSeqCursor,
+  encodeCursor,
+  isTimeIdPair,
+} from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import { toOwnUser, type OwnUser } from '../users/users.port.js';
+import { requireMessageAccess } from '../messages/messages.port.js';
 import * as repo from './admin.repo.js';
+import * as reportsRepo from './reports.repo.js';
 import { appendAudit } from './audit.js';
 
 export interface AdminUserView extends OwnUser {
@@ -24,6 +32,57 @@ function toAdminUser(u: UserRow): AdminUserView {
   };
 }
 
+export interface AuditView {
+  id: number;
+  at: string;
+  actor: { id: string; username: string | null } | null;
+  action: string;
+  target: { type: string; id: string };
+  details: Record<string, unknown>;
+}
+
+export interface ReportView {
+  id: string;
+  status: 'open' | 'resolved';
+  reason: string;
+  createdAt: string;
+  reporter: { id: string; username: string | null } | null;
+  message: {
+    id: string;
+    seq: number;
+    content: string;
+    deleted: boolean;
+    sender: { id: string; username: string | null } | null;
+  };
+  room: { id: string; name: string };
+  /** Reports of this message, all reporters. */
+  reports: number;
+  resolution: { action: ReportAction; note: string | null; at: string; by: string | null } | null;
+}
+
+function toReportView(r: reportsRepo.ReportListRow): ReportView {
+  return {
+    id: r.id,
+    status: r.resolvedAt ? 'resolved' : 'open',
+    reason: r.reason,
+    createdAt: r.createdAt.toISOString(),
+    reporter: r.reporterId ? { id: r.reporterId, username: r.reporterUsername } : null,
+    message: {
+      id: r.messageId,
+      seq: r.messageSeq,
+      content: r.messageDeleted ? '' : r.messageContent,
+      deleted: r.messageDeleted,
+      sender: r.senderId ? { id: r.senderId, username: r.senderUsername } : null,
+    },
+    room: { id: r.roomId, name: r.roomName },
+    reports: r.count,
+    resolution:
+      r.resolvedAt && r.action
+        ? { action: r.action, note: r.note, at: r.resolvedAt.toISOString(), by: r.resolvedBy }
+        : null,
+  };
+}
+
 export type AdminService = ReturnType<typeof createAdminService>;
 
 /**
@@ -33,7 +92,14 @@ export type AdminService = ReturnType<typeof createAdminService>;
  */
 export function createAdminService(
   ctx: AppContext,
-  deps: { revokeAllSessions: (userId: string) => Promise<number> },
+  deps: {
+    revokeAllSessions: (userId: string) => Promise<number>;
+    /** Deletes any message as its sender could, running `record` in its transaction. */
+    removeAnyMessage: (
+      id: string,
+      record: (tx: Executor, message: { roomId: string; senderId: string | null }) => Promise<void>,
+    ) => Promise<{ id: string; room: string; seq: number; rev: number }>;
+  },
 ) {
   const { db, log } = ctx;
 
@@ -100,6 +166,149 @@ export function createAdminService(
       const sessions = await deps.revokeAllSessions(id);
       log.info({ userId: id, by: actor.userId, sessions }, 'user deactivated');
       return toAdminUser(user);
+    },
+
+    /** Deletes any message (SPEC "Content"), as a tombstone like its sender's deletion; audited. */
+    async deleteMessage(
+      actor: Actor,
+      id: string,
+    ): Promise<{ id: string; room: string; seq: number; rev: number }> {
+      await requireAdmin(actor);
+      return deps.removeAnyMessage(id, (tx, message) =>
+        appendAudit(tx, {
+          actorId: actor.userId,
+          action: 'message.delete',
+          targetType: 'message',
+          targetId: id,
+          details: { room: message.roomId, sender: message.senderId },
+        }),
+      );
+    },
+
+    /** Reports a message I can read (SPEC "Reports"): once per reporter and message (409 after). */
+    async report(
+      actor: Actor,
+      messageId: string,
+      reason: string,
+    ): Promise<{ id: string; messageId: string; reason: string; createdAt: string }> {
+      const { message } = await requireMessageAccess(db, messageId, actor.userId);
+      const row = await reportsRepo.insertReport(db, {
+        messageId: message.id,
+        reporterId: actor.userId,
+        reason,
+      });
+      if (!row) throw conflict('You already reported this message');
+      return {
+        id: row.id,
+        messageId: row.messageId,
+        reason: row.reason,
+        createdAt: row.createdAt.toISOString(),
+      };
+    },
+
+    async listReports(
+      actor: Actor,
+      query: { status?: 'open' | 'resolved'; before?: string; limit: number },
+    ): Promise<{ items: ReportView[]; page: PageInfo }> {
+      await requireAdmin(actor);
+      const before = query.before ? decodeJsonCursor('o', query.before, isTimeIdPair) : undefined;
+      const rows = await reportsRepo.listReports(db, {
+        status: query.status,
+        before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
+        limit: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(toReportView),
+        page: {
+          nextCursor:
+            rows.length > query.limit && last
+              ? encodeCursor('o', JSON.stringify([last.createdAt.toISOString(), last.id]))
+              : null,
+          limit: query.limit,
+        },
+      };
+    },
+
+    /**
+     * Resolves an open report with an action (SPEC "Reports"): `dismiss`, `delete-message` (as
+     * `DELETE /admin/messages/:id`) or `deactivate-sender` (as deactivation); then the report is
+     * marked resolved with its audit entry, in one transaction. 409 when it is already resolved.
+     */
+    async resolveReport(
+      actor: Actor,
+      id: string,
+      body: { action: ReportAction; note?: string },
+    ): Promise<ReportView> {
+      await requireAdmin(actor);
+      const [report] = isId(id) ? await reportsRepo.listReports(db, { id, limit: 1 }) : [];
+      if (!report) throw notFound('Report');
+      if (report.resolvedAt) throw conflict('This report is already resolved');
+      if (body.action === 'delete-message' && !report.messageDeleted) {
+        await this.deleteMessage(actor, report.messageId).catch((err: unknown) => {
+          // Deleted meanwhile: the action is done either way.
+          if ((err as { status?: number }).status !== 404) throw err;
+        });
+      }
+      if (body.action === 'deactivate-sender') {
+        if (!report.senderId) throw conflict('The sender no longer exists');
+        await this.deactivate(actor, report.senderId, body.note ?? `report ${report.id}`);
+      }
+      const resolved = await transaction(db, async (tx) => {
+        if (
+          !(await reportsRepo.resolveReport(tx, id, actor.userId, body.action, body.note ?? null))
+        )
+          return false;
+        await appendAudit(tx, {
+          actorId: actor.userId,
+          action: 'report.resolve',
+          targetType: 'report',
+          targetId: id,
+          details: {
+            action: body.action,
+            message: report.messageId,
+            ...(body.note ? { note: body.note } : {}),
+          },
+        });
+        return true;
+      });
+      if (!resolved) throw conflict('This report is already resolved');
+      const [after] = await reportsRepo.listReports(db, { id, limit: 1 });
+      return toReportView(after!);
+    },
+
+    /** The audit log, newest first (SPEC "Audit log"). */
+    async audit(
+      actor: Actor,
+      query: { before?: string; actor?: string; action?: string; limit: number },
+    ): Promise<{ items: AuditView[]; page: PageInfo }> {
+      await requireAdmin(actor);
+      const before = query.before ? decodeSeqCursor('l', query.before) : undefined;
+      if (query.actor && !isId(query.actor))
+        throw validationError('Invalid actor', [{ path: 'actor', message: 'must be a user id' }]);
+      const rows = await repo.listAudit(db, {
+        before,
+        actor: query.actor,
+        action: query.action,
+        limit: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => ({
+          id: r.id,
+          at: r.at.toISOString(),
+          actor: r.actorId ? { id: r.actorId, username: r.actorUsername } : null,
+          action: r.action,
+          target: { type: r.targetType, id: r.targetId },
+          details: r.details,
+        })),
+        page: {
+          nextCursor: rows.length > query.limit && last ? encodeCursor('l', last.id) : null,
+          limit: query.limit,
+        },
+      };
     },
 
     async reactivate(actor: Actor, id: string): Promise<AdminUserView> {

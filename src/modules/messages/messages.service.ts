@@ -16,6 +16,7 @@ import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.
 import type { PageInfo } from '../../http/respond.js';
 import {
   isModerator,
+  lockRoom,
   lockRoomForMember,
   requireMember,
   type RoomAccess,
@@ -329,6 +330,29 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       if (!deleted) throw notFound('Message');
       const event = { id: message.id, room: room.id, seq: message.seq, rev: deleted.rev };
       broadcaster.toRoomInOrder(room.id, deleted.rev, messageDeleted, event);
+      await hooks.onMessageDeleted?.(message);
+      return event;
+    },
+
+    /**
+     * Deletes any message as its sender could (an instance admin, SPEC "Content"): under the room's
+     * lock, with `record` (the audit entry) in the same transaction; 404 when gone or already deleted.
+     */
+    async removeAny(
+      id: string,
+      record: (tx: Tx, message: MessageRow) => Promise<void>,
+    ): Promise<{ id: string; room: string; seq: number; rev: number }> {
+      const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
+      if (!message || message.deletedAt) throw notFound('Message');
+      const deleted = await transaction(db, async (tx) => {
+        if (!(await lockRoom(tx, message.roomId))) return undefined;
+        const row = await repo.softDelete(tx, message.roomId, message.id);
+        if (row) await record(tx, message);
+        return row;
+      });
+      if (!deleted) throw notFound('Message');
+      const event = { id: message.id, room: message.roomId, seq: message.seq, rev: deleted.rev };
+      broadcaster.toRoomInOrder(message.roomId, deleted.rev, messageDeleted, event);
       await hooks.onMessageDeleted?.(message);
       return event;
     },
