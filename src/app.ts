@@ -150,6 +150,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const admin = createAdminService(ctx, {
     revokeAllSessions: auth.revokeAllSessions,
     removeAnyMessage: messages.removeAny,
+    removeAnyRoom: rooms.removeAny,
   });
   const users = createUsersService(ctx, {
     onStatusChanged: (user, previous, status) =>

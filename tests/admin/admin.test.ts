@@ -324,4 +324,40 @@ describe('admin API', () => {
       { action: 'user.deactivate', n: 1 },
     ]);
   });
+
+  it('lists every room with metadata only, and deletes any room but general; audited', async () => {
+    const owner = await createUser(nodeA);
+    const member = await createUser(nodeA);
+    const hidden = await createRoom(nodeA, owner, {
+      members: [member],
+      name: `Secret ${owner.username}`,
+    });
+    await sendMessage(nodeA, owner, hidden.id, 'nothing for admins to read');
+    expect((await nodeA.http.get('/api/admin/rooms').set(member.auth)).status).toBe(403);
+    const list = await nodeA.http.get(`/api/admin/rooms?q=Secret ${owner.username}`).set(boss.auth);
+    expect(list.status).toBe(200);
+    expect(list.body.data).toEqual([
+      expect.objectContaining({ id: hidden.id, type: 'private', memberCount: 2, lastSeq: 1 }),
+    ]);
+    expect(JSON.stringify(list.body)).not.toContain('nothing for admins to read');
+
+    const watching = await sockets.connect(nodeB.url, member.accessToken);
+    const gone = await nodeA.http.delete(`/api/admin/rooms/${hidden.id}`).set(boss.auth);
+    expect(gone.status).toBe(200);
+    await watching.waitFor<{ room: string }>('room-deleted', (e) => e.room === hidden.id);
+    expect((await nodeA.http.get(`/api/rooms/${hidden.id}`).set(owner.auth)).status).toBe(404);
+    expect((await nodeA.http.delete(`/api/admin/rooms/${hidden.id}`).set(boss.auth)).status).toBe(
+      404,
+    );
+    expect((await nodeA.http.delete('/api/admin/rooms/general').set(boss.auth)).status).toBe(404);
+    const general = await nodeA.http.get('/api/rooms/general').set(boss.auth);
+    expect(
+      (await nodeA.http.delete(`/api/admin/rooms/${general.body.data.id}`).set(boss.auth)).status,
+    ).toBe(403);
+    const audit = await queryRows<{ action: string; n: number }>(
+      nodeA.ctx.db,
+      sql`select action, count(*)::int as n from audit_log where target_id = ${hidden.id} group by action`,
+    );
+    expect(audit).toEqual([{ action: 'room.delete', n: 1 }]);
+  });
 });

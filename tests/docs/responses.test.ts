@@ -497,6 +497,24 @@ describe('documented responses', () => {
       409,
     );
 
+    await api.ok('get', '/api/v1/admin/rooms', { ...a, query: { q: 'Docs' } });
+    await api.fail('get', '/api/v1/admin/rooms', { auth: bob.auth }, 403);
+    const doomedRoom = (
+      await api.ok(
+        'post',
+        '/api/v1/rooms',
+        { ...a, body: { name: uniqueRoomName('Doomed'), type: 'private' } },
+        201,
+      )
+    ).data as { id: string };
+    await api.ok('delete', '/api/v1/admin/rooms/{id}', { ...a, params: { id: doomedRoom.id } });
+    await api.fail(
+      'delete',
+      '/api/v1/admin/rooms/{id}',
+      { ...a, params: { id: doomedRoom.id } },
+      404,
+    );
+
     // Bob's reply to Alice's message mentions her.
     const mine = await api.ok('get', '/api/v1/mentions', a);
     expect((mine.data as { id: string }[]).map((m) => m.id)).toContain(reply.id);

@@ -28,7 +28,7 @@ const hostileKeyPart = fc.oneof(
 /** A correctly tagged cursor of every kind the API issues, with hostile contents. */
 const taggedCursor = fc
   .tuple(
-    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b', 'a', 'l', 'o'),
+    fc.constantFrom('s', 'r', 'p', 'm', 'q', 'u', 'b', 'a', 'l', 'o', 'k'),
     fc.oneof(
       fc.array(hostileKeyPart, { maxLength: 4 }).map((a) => JSON.stringify(a)),
       hostileKeyPart.map(String),
@@ -152,6 +152,8 @@ export function routeSpecs(
     'POST /api/v1/admin/users/:id/deactivate': { body: { reason: text } },
     'POST /api/v1/admin/users/:id/reactivate': {},
     'DELETE /api/v1/admin/messages/:id': {},
+    'GET /api/v1/admin/rooms': { query: { q: text, ...pageQuery } },
+    'DELETE /api/v1/admin/rooms/:id': {},
     'GET /api/v1/admin/reports': {
       query: { status: fc.oneof(fc.constantFrom('open', 'resolved'), text), ...pageQuery },
     },

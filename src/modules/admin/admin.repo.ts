@@ -1,7 +1,14 @@
 import { and, desc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { likePrefix } from '../../db/like.js';
-import { auditLog, users, type UserRole, type UserRow } from '../../db/schema/index.js';
+import {
+  auditLog,
+  rooms,
+  users,
+  type RoomRow,
+  type UserRole,
+  type UserRow,
+} from '../../db/schema/index.js';
 
 /** The user's instance role, read at the moment of the action; undefined when gone or deactivated. */
 export async function activeRoleOf(db: Executor, userId: string): Promise<UserRole | undefined> {
@@ -121,4 +128,24 @@ export async function listAudit(
     .orderBy(desc(auditLog.id))
     .limit(params.limit);
   return rows;
+}
+
+/** Every room, private and direct included, newest first (keyset on created_at, id), by name prefix. */
+export async function listAllRooms(
+  db: Executor,
+  params: { q?: string; before?: { at: Date; id: string }; limit: number },
+): Promise<RoomRow[]> {
+  const at = sql`date_trunc('milliseconds', ${rooms.createdAt})`;
+  const { before } = params;
+  return db
+    .select()
+    .from(rooms)
+    .where(
+      and(
+        params.q ? sql`lower(${rooms.name}) like ${likePrefix(params.q)}` : undefined,
+        before ? or(lt(at, before.at), and(eq(at, before.at), lt(rooms.id, before.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(at), desc(rooms.id))
+    .limit(params.limit);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REPORT_ACTIONS } from '../../db/schema/index.js';
+import { REPORT_ACTIONS, ROOM_TYPES } from '../../db/schema/index.js';
 import { named, OwnUser } from '../../openapi/schemas.js';
 
 export const adminUsersQuery = z.object({
@@ -98,3 +98,26 @@ export const Report = named(
   }),
   'A report of a message, as admins see it',
 );
+
+export const adminRoomsQuery = z.object({
+  q: z.string().trim().max(80).optional(),
+  before: z.string().max(300).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const adminRoomParams = z.object({ id: z.string().max(100) });
+export const AdminRoom = named(
+  'AdminRoom',
+  z.strictObject({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    type: z.enum(ROOM_TYPES),
+    description: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    memberCount: z.number().int(),
+    lastSeq: z.number().int(),
+    lastMessageAt: z.iso.datetime().nullable(),
+  }),
+  'A room as admins list it: metadata only, never message content',
+);
+export const AdminRoomDeleted = named('AdminRoomDeleted', z.strictObject({ id: z.string() }));

@@ -1,6 +1,6 @@
 import type { Actor, AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import type { ReportAction, UserRow } from '../../db/schema/index.js';
+import type { ReportAction, RoomRow, UserRow } from '../../db/schema/index.js';
 import { isId } from '../../db/ids.js';
 import { transaction } from '../../db/tx.js';
 import { conflict, forbidden, notFound, validationError } from '../../errors.js';
@@ -83,6 +83,19 @@ function toReportView(r: reportsRepo.ReportListRow): ReportView {
   };
 }
 
+/** A room as admins list it: metadata only, never message content (SPEC "Content"). */
+export interface AdminRoomView {
+  id: string;
+  slug: string;
+  name: string;
+  type: RoomRow['type'];
+  description: string | null;
+  createdAt: string;
+  memberCount: number;
+  lastSeq: number;
+  lastMessageAt: string | null;
+}
+
 export type AdminService = ReturnType<typeof createAdminService>;
 
 /**
@@ -99,6 +112,11 @@ export function createAdminService(
       id: string,
       record: (tx: Executor, message: { roomId: string; senderId: string | null }) => Promise<void>,
     ) => Promise<{ id: string; room: string; seq: number; rev: number }>;
+    /** Deletes any room, running `record` in its transaction. */
+    removeAnyRoom: (
+      id: string,
+      record: (tx: Executor, room: RoomRow) => Promise<void>,
+    ) => Promise<{ id: string }>;
   },
 ) {
   const { db, log } = ctx;
@@ -276,6 +294,56 @@ export function createAdminService(
       if (!resolved) throw conflict('This report is already resolved');
       const [after] = await reportsRepo.listReports(db, { id, limit: 1 });
       return toReportView(after!);
+    },
+
+    /** Every room, private and direct included; metadata only. */
+    async listRooms(
+      actor: Actor,
+      query: { q?: string; before?: string; limit: number },
+    ): Promise<{ items: AdminRoomView[]; page: PageInfo }> {
+      await requireAdmin(actor);
+      const before = query.before ? decodeJsonCursor('k', query.before, isTimeIdPair) : undefined;
+      const rows = await repo.listAllRooms(db, {
+        q: query.q || undefined,
+        before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
+        limit: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => ({
+          id: r.id,
+          slug: r.slug,
+          name: r.name,
+          type: r.type,
+          description: r.description,
+          createdAt: r.createdAt.toISOString(),
+          memberCount: r.memberCount,
+          lastSeq: r.lastSeq,
+          lastMessageAt: r.lastMessageAt?.toISOString() ?? null,
+        })),
+        page: {
+          nextCursor:
+            rows.length > query.limit && last
+              ? encodeCursor('k', JSON.stringify([last.createdAt.toISOString(), last.id]))
+              : null,
+          limit: query.limit,
+        },
+      };
+    },
+
+    /** Deletes any room but `general`, with its messages and files; audited. */
+    async deleteRoom(actor: Actor, id: string): Promise<{ id: string }> {
+      await requireAdmin(actor);
+      return deps.removeAnyRoom(id, (tx, room) =>
+        appendAudit(tx, {
+          actorId: actor.userId,
+          action: 'room.delete',
+          targetType: 'room',
+          targetId: room.id,
+          details: { name: room.name, type: room.type, members: room.memberCount },
+        }),
+      );
     },
 
     /** The audit log, newest first (SPEC "Audit log"). */

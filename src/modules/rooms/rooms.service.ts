@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor, AppContext } from '../../context.js';
 import { isId } from '../../db/ids.js';
+import type { Tx } from '../../db/client.js';
 import { transaction } from '../../db/tx.js';
 import type { NotifyLevel, RoomRole, RoomRow, UserRow } from '../../db/schema/index.js';
 import { conflict, forbidden, notFound, validationError } from '../../errors.js';
@@ -270,6 +271,31 @@ export function createRoomsService(
       broadcaster.toRoom(access.room.id, roomDeleted, { room: access.room.id });
       broadcaster.closeRoom(access.room.id);
       return { id: access.room.id };
+    },
+
+    /**
+     * Deletes any room (an instance admin, SPEC "Content"), `general` excepted: under the room's lock,
+     * with `record` (the audit entry) in the same transaction; then its files go and its sockets hear
+     * `room-deleted`, as when its owner deletes it.
+     */
+    async removeAny(
+      id: string,
+      record: (tx: Tx, room: RoomRow) => Promise<void>,
+    ): Promise<{ id: string }> {
+      const room = isId(id) ? await repo.findRoomByRef(db, id) : undefined;
+      if (!room) throw notFound('Room');
+      if (room.slug === GENERAL_SLUG) throw forbidden('The general room cannot be deleted');
+      const purgeFiles = await hooks.prepareRoomDeletion?.(room);
+      const deleted = await transaction(db, async (tx) => {
+        if (!(await repo.lockRoom(tx, room.id))) return false;
+        await record(tx, room);
+        return repo.deleteRoom(tx, room.id);
+      });
+      if (!deleted) throw notFound('Room');
+      await purgeFiles?.();
+      broadcaster.toRoom(room.id, roomDeleted, { room: room.id });
+      broadcaster.closeRoom(room.id);
+      return { id: room.id };
     },
 
     /** Joins a public room (idempotent). Private and direct rooms are joined by invitation only. */
