@@ -2,29 +2,19 @@
 // admin or takes it back, from the server's shell, with the same configuration as `npm start` (the
 // embedded database in DATA_DIR, or DATABASE_URL). The only way to make the first admin (SPEC
 // "Instance admins"). Recorded in the audit log with no actor (the shell).
-import { ConfigError, loadConfig } from './config/config.js';
-import { loadDotEnv } from './config/dotenv.js';
+import { cliConfig } from './config/cli-config.js';
 import { openDatabase } from './db/client.js';
 import { transaction } from './db/tx.js';
 import { appendAudit, setRoleByUsername } from './modules/admin/admin.port.js';
 
 const USAGE = 'usage: npm run admin -- grant <username> | revoke <username>';
 
-process.umask(0o077);
-loadDotEnv();
 const [command, username, ...rest] = process.argv.slice(2);
 if ((command !== 'grant' && command !== 'revoke') || !username || rest.length > 0) {
   console.error(USAGE);
   process.exit(2);
 }
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(1);
-}
+const config = cliConfig();
 const database = await openDatabase({
   url: config.DATABASE_URL,
   dataDir: config.DATA_DIR,

@@ -57,3 +57,20 @@ export const isTimeIdPair = (v: unknown): v is [string, string] =>
   isId(v[1]) &&
   !Number.isNaN(Date.parse(v[0])) &&
   Math.abs(Date.parse(v[0])) < 8.64e15;
+
+/**
+ * One page of a list read with `limit + 1` rows on a (time, id) keyset: the first `limit` rows, and the
+ * cursor of the last one when there were more (`decodeJsonCursor(kind, …, isTimeIdPair)` reads it back).
+ */
+export function timeIdPage<T>(
+  rows: T[],
+  limit: number,
+  kind: string,
+  key: (row: T) => [Date, string],
+): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  if (rows.length <= limit || !last) return { page, nextCursor: null };
+  const [at, id] = key(last);
+  return { page, nextCursor: encodeCursor(kind, JSON.stringify([at.toISOString(), id])) };
+}

@@ -9,6 +9,7 @@ import {
   decodeSeqCursor,
   encodeCursor,
   isTimeIdPair,
+  timeIdPage,
 } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import { toOwnUser, type OwnUser } from '../users/users.port.js';
@@ -141,18 +142,8 @@ export function createAdminService(
         before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
         limit: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toAdminUser),
-        page: {
-          nextCursor:
-            rows.length > query.limit && last
-              ? encodeCursor('a', JSON.stringify([last.createdAt.toISOString(), last.id]))
-              : null,
-          limit: query.limit,
-        },
-      };
+      const { page, nextCursor } = timeIdPage(rows, query.limit, 'a', (u) => [u.createdAt, u.id]);
+      return { items: page.map(toAdminUser), page: { nextCursor, limit: query.limit } };
     },
 
     /**
@@ -235,18 +226,8 @@ export function createAdminService(
         before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
         limit: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(toReportView),
-        page: {
-          nextCursor:
-            rows.length > query.limit && last
-              ? encodeCursor('o', JSON.stringify([last.createdAt.toISOString(), last.id]))
-              : null,
-          limit: query.limit,
-        },
-      };
+      const { page, nextCursor } = timeIdPage(rows, query.limit, 'o', (r) => [r.createdAt, r.id]);
+      return { items: page.map(toReportView), page: { nextCursor, limit: query.limit } };
     },
 
     /**
@@ -308,8 +289,7 @@ export function createAdminService(
         before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
         limit: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
+      const { page, nextCursor } = timeIdPage(rows, query.limit, 'k', (r) => [r.createdAt, r.id]);
       return {
         items: page.map((r) => ({
           id: r.id,
@@ -322,13 +302,7 @@ export function createAdminService(
           lastSeq: r.lastSeq,
           lastMessageAt: r.lastMessageAt?.toISOString() ?? null,
         })),
-        page: {
-          nextCursor:
-            rows.length > query.limit && last
-              ? encodeCursor('k', JSON.stringify([last.createdAt.toISOString(), last.id]))
-              : null,
-          limit: query.limit,
-        },
+        page: { nextCursor, limit: query.limit },
       };
     },
 

@@ -1,6 +1,12 @@
 import type { Actor, AppContext } from '../../context.js';
 import { notFound, unauthorized, validationError } from '../../errors.js';
-import { decodeCursor, decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.js';
+import {
+  decodeCursor,
+  decodeJsonCursor,
+  encodeCursor,
+  isTimeIdPair,
+  timeIdPage,
+} from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import type { UserStatus } from '../../db/schema/index.js';
 import { isId } from '../../db/ids.js';
@@ -102,20 +108,16 @@ export function createUsersService(
         before: before ? { at: new Date(before[0]), id: before[1] } : undefined,
         limit: params.limit + 1,
       });
-      const page = rows.slice(0, params.limit);
-      const last = page.at(-1);
+      const { page, nextCursor } = timeIdPage(rows, params.limit, 'b', (r) => [
+        r.blockedAt,
+        r.user.id,
+      ]);
       return {
         items: page.map((r) => ({
           user: toPublicUser(r.user),
           blockedAt: r.blockedAt.toISOString(),
         })),
-        page: {
-          nextCursor:
-            rows.length > params.limit && last
-              ? encodeCursor('b', JSON.stringify([last.blockedAt.toISOString(), last.user.id]))
-              : null,
-          limit: params.limit,
-        },
+        page: { nextCursor, limit: params.limit },
       };
     },
 
