@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { TEST_VAPID } from '../helpers/app.js';
 
 const SECRET_32 = 'abcdefghijklmnopqrstuvwxyz012345';
 
 /**
- * loadConfig with a JWT_SECRET, so that parsing tests do not generate one in ./data (the secret file
- * is tested in secret.test.ts).
+ * loadConfig with a JWT_SECRET and VAPID keys, so that parsing tests generate neither in ./data (the
+ * generated files are tested in secret.test.ts).
  */
-const load = (env: Record<string, string>) => loadConfig({ JWT_SECRET: SECRET_32, ...env });
+const load = (env: Record<string, string>) =>
+  loadConfig({
+    JWT_SECRET: SECRET_32,
+    VAPID_PUBLIC_KEY: TEST_VAPID.publicKey,
+    VAPID_PRIVATE_KEY: TEST_VAPID.privateKey,
+    ...env,
+  });
 
 /** Runs loadConfig and returns the ConfigError it throws; fails the test when it does not throw. */
 function configError(env: Record<string, string>): ConfigError {

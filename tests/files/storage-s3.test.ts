@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createS3Storage, publicBaseUrl } from '../../src/modules/files/storage/s3.js';
 import type { StorageDriver } from '../../src/modules/files/storage/storage.js';
-import { TEST_JWT_SECRET, testEnv } from '../helpers/app.js';
+import { TEST_JWT_SECRET, TEST_VAPID, testEnv } from '../helpers/app.js';
 import { startFakeS3, type FakeS3 } from '../helpers/fake-s3.js';
 import { describeAppOnStorage, load, redPng, roomKey } from './storage-e2e.js';
 
@@ -154,7 +154,14 @@ describe('s3 driver', () => {
   it('builds public URLs for AWS, path-style and virtual-hosted endpoints', () => {
     const base = (env: Record<string, string>) =>
       publicBaseUrl(
-        loadConfig({ JWT_SECRET: TEST_JWT_SECRET, STORAGE_DRIVER: 's3', S3_BUCKET: 'b', ...env }),
+        loadConfig({
+          JWT_SECRET: TEST_JWT_SECRET,
+          VAPID_PUBLIC_KEY: TEST_VAPID.publicKey,
+          VAPID_PRIVATE_KEY: TEST_VAPID.privateKey,
+          STORAGE_DRIVER: 's3',
+          S3_BUCKET: 'b',
+          ...env,
+        }),
         'b',
       );
     expect(base({ S3_REGION: 'eu-west-1' })).toBe('https://b.s3.eu-west-1.amazonaws.com');
