@@ -127,6 +127,29 @@ export function createAdminService(
       throw forbidden('Only instance admins can do this');
   }
 
+  /** Deactivates (with a reason) or reactivates a user, with its audit entry in one transaction. */
+  async function setActive(
+    actor: Actor,
+    id: string,
+    deactivated: { reason: string | null } | null,
+  ): Promise<UserRow> {
+    if (!isId(id)) throw notFound('User');
+    const user = await transaction(db, async (tx) => {
+      const row = await repo.setDeactivated(tx, id, deactivated);
+      if (!row) return undefined;
+      await appendAudit(tx, {
+        actorId: actor.userId,
+        action: deactivated ? 'user.deactivate' : 'user.reactivate',
+        targetType: 'user',
+        targetId: id,
+        details: deactivated?.reason ? { reason: deactivated.reason } : {},
+      });
+      return row;
+    });
+    if (!user) throw notFound('User');
+    return user;
+  }
+
   return {
     requireAdmin,
 
@@ -158,20 +181,7 @@ export function createAdminService(
         throw validationError('An admin cannot deactivate themself', [
           { path: 'id', message: 'must not be yourself' },
         ]);
-      if (!isId(id)) throw notFound('User');
-      const user = await transaction(db, async (tx) => {
-        const row = await repo.setDeactivated(tx, id, { reason: reason ?? null });
-        if (!row) return undefined;
-        await appendAudit(tx, {
-          actorId: actor.userId,
-          action: 'user.deactivate',
-          targetType: 'user',
-          targetId: id,
-          details: reason ? { reason } : {},
-        });
-        return row;
-      });
-      if (!user) throw notFound('User');
+      const user = await setActive(actor, id, { reason: reason ?? null });
       const sessions = await deps.revokeAllSessions(id);
       log.info({ userId: id, by: actor.userId, sessions }, 'user deactivated');
       return toAdminUser(user);
@@ -355,20 +365,7 @@ export function createAdminService(
 
     async reactivate(actor: Actor, id: string): Promise<AdminUserView> {
       await requireAdmin(actor);
-      if (!isId(id)) throw notFound('User');
-      const user = await transaction(db, async (tx) => {
-        const row = await repo.setDeactivated(tx, id, null);
-        if (!row) return undefined;
-        await appendAudit(tx, {
-          actorId: actor.userId,
-          action: 'user.reactivate',
-          targetType: 'user',
-          targetId: id,
-        });
-        return row;
-      });
-      if (!user) throw notFound('User');
-      return toAdminUser(user);
+      return toAdminUser(await setActive(actor, id, null));
     },
   };
 }

@@ -63,9 +63,9 @@ export function createPushService(
       const level = notifyLevelOf(message.roomType, c.notifyLevel);
       return level === 'all' || (level === 'mentions' && c.mentioned);
     });
-    const connected = new Map<string, boolean>();
-    for (const userId of new Set(wanted.map((c) => c.userId)))
-      connected.set(userId, await deps.isConnected(userId));
+    const userIds = [...new Set(wanted.map((c) => c.userId))];
+    const online = await Promise.all(userIds.map((u) => deps.isConnected(u)));
+    const connected = new Map(userIds.map((u, i) => [u, online[i]]));
     await enqueue(
       db,
       wanted
