@@ -41,6 +41,10 @@ export const rooms = pgTable(
     memberCount: integer('member_count').notNull().default(0),
     /** `smallerUserId:largerUserId` for direct rooms: one room per pair, whoever asks first. */
     directKey: text('direct_key'),
+    /** Slow mode (SPEC "Room moderation"): members other than owner/admins send once per this many seconds; 0 off. */
+    slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
+    /** Messages older than this many days are deleted by the retention job; null: the instance's setting. */
+    retentionDays: integer('retention_days'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
@@ -69,6 +73,11 @@ export const roomMembers = pgTable(
     joinedAt: timestamp('joined_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The member's notification level for the room; null: the default of its type (`notifyLevelOf`). */
     notifyLevel: text('notify_level').$type<NotifyLevel>(),
+    /** When the member last sent a message of their own (not a system message): slow mode's clock. */
+    lastSentAt: timestamp('last_sent_at', { withTimezone: true, mode: 'date' }),
+    /** Muted (cannot send, react or edit) since this time, until `mutedUntil` (null: until unmuted). */
+    mutedAt: timestamp('muted_at', { withTimezone: true, mode: 'date' }),
+    mutedUntil: timestamp('muted_until', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     primaryKey({ columns: [t.roomId, t.userId] }),
@@ -76,5 +85,23 @@ export const roomMembers = pgTable(
   ],
 );
 
+/** A user banned from a room: removed, and refused on join and add until unbanned. */
+export const roomBans = pgTable(
+  'room_bans',
+  {
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    bannedBy: uuid('banned_by').references(() => users.id, { onDelete: 'set null' }),
+    reason: text('reason'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] })],
+);
+
 export type RoomRow = typeof rooms.$inferSelect;
+export type RoomBanRow = typeof roomBans.$inferSelect;
 export type RoomMemberRow = typeof roomMembers.$inferSelect;

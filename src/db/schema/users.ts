@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   index,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -14,12 +15,16 @@ export type UserStatus = (typeof USER_STATUSES)[number];
 export const USER_ROLES = ['user', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
+/** Numbers the anonymised names of erased accounts: `deleted-user-<n>`. */
+export const erasedUserSeq = pgSequence('erased_user_seq');
+
 export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     username: text('username').notNull(),
-    email: text('email').notNull(),
+    /** Null once the account is erased (SPEC "My data"): the address is free again. */
+    email: text('email'),
     passwordHash: text('password_hash').notNull(),
     displayName: text('display_name'),
     bio: text('bio'),
@@ -33,6 +38,8 @@ export const users = pgTable(
     deactivationReason: text('deactivation_reason'),
     /** The last sign-in or token refresh. */
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }),
+    /** Set when the user erased their account: anonymised as `deleted-user-<n>`, no sign-in ever again. */
+    erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

@@ -16,6 +16,7 @@ export const deactivateBody = z.strictObject({ reason: z.string().trim().max(500
 export const AdminUser = named(
   'AdminUser',
   OwnUser.extend({
+    email: z.string().nullable().describe('Null once the account was erased'),
     lastSeenAt: z.iso.datetime().nullable(),
     deactivatedAt: z.iso.datetime().nullable(),
     deactivationReason: z.string().nullable(),

@@ -18,7 +18,9 @@ import * as repo from './admin.repo.js';
 import * as reportsRepo from './reports.repo.js';
 import { appendAudit } from './audit.js';
 
-export interface AdminUserView extends OwnUser {
+export interface AdminUserView extends Omit<OwnUser, 'email'> {
+  /** Null for an erased account. */
+  email: string | null;
   lastSeenAt: string | null;
   deactivatedAt: string | null;
   deactivationReason: string | null;
@@ -27,6 +29,7 @@ export interface AdminUserView extends OwnUser {
 function toAdminUser(u: UserRow): AdminUserView {
   return {
     ...toOwnUser(u),
+    email: u.email,
     lastSeenAt: u.lastSeenAt?.toISOString() ?? null,
     deactivatedAt: u.deactivatedAt?.toISOString() ?? null,
     deactivationReason: u.deactivationReason ?? null,

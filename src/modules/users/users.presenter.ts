@@ -30,6 +30,7 @@ export function toPublicUser(u: PublicUserRow): PublicUser {
   };
 }
 
+/** A signed-in user's own view; an erased account (no email) never signs in again. */
 export function toOwnUser(u: UserRow): OwnUser {
-  return { ...toPublicUser(u), email: u.email, role: u.role };
+  return { ...toPublicUser(u), email: u.email ?? '', role: u.role };
 }
