@@ -1,6 +1,13 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/client.js';
+import {
+  activityTotals,
+  dailyActivity,
+  utcDayOf,
+  type ActivityTotals,
+  type DayActivity,
+} from '../modules/admin/admin.port.js';
 
 export interface Metrics {
   registry: Registry;
@@ -62,6 +69,7 @@ export function createMetrics(database: Database, socketCount: () => number): Me
       this.set({ state: 'waiting' }, stats.waiting);
     },
   });
+  activityGauges(registry, database);
   database.onQuery((seconds) => dbQueryDuration.observe(seconds));
 
   const httpMiddleware: RequestHandler = (req, res, next) => {
@@ -85,4 +93,52 @@ export function createMetrics(database: Database, socketCount: () => number): Me
       socketEvents.inc({ event });
     },
   };
+}
+
+interface Activity {
+  totals: ActivityTotals;
+  today: DayActivity;
+}
+
+/**
+ * The activity figures of `GET /admin/stats` (the totals, and today's UTC day) as gauges, read from
+ * the database at scrape time by the same two statements. A scrape starts every gauge's `collect()`
+ * at once, so they share one read; a failed read reports NaN (unknown) rather than failing the scrape.
+ */
+function activityGauges(registry: Registry, database: Database): void {
+  let pending: Promise<Activity | undefined> | undefined;
+  const read = (): Promise<Activity | undefined> => {
+    pending ??= (async () => {
+      const day = utcDayOf(new Date());
+      const [totals, [today]] = await Promise.all([
+        activityTotals(database.db),
+        dailyActivity(database.db, { from: day, to: day }),
+      ]);
+      return { totals, today: today! };
+    })()
+      .catch(() => undefined)
+      .finally(() => (pending = undefined));
+    return pending;
+  };
+  const gauges: [string, string, (a: Activity) => number][] = [
+    ['chat_users', 'Accounts, deactivated ones included', (a) => a.totals.users],
+    ['chat_rooms', 'Rooms, private and direct ones included', (a) => a.totals.rooms],
+    ['chat_messages', 'Live (not deleted) text and file messages', (a) => a.totals.messages],
+    ['chat_storage_bytes', 'Bytes of the uploaded files kept', (a) => a.totals.storageBytes],
+    ['chat_messages_today', 'Text and file messages sent today (UTC)', (a) => a.today.messages],
+    ['chat_active_senders_today', 'Distinct senders today (UTC)', (a) => a.today.activeSenders],
+    ['chat_new_users_today', 'Accounts created today (UTC)', (a) => a.today.newUsers],
+    ['chat_uploads_today', 'Files uploaded today (UTC) and kept', (a) => a.today.uploads],
+    ['chat_upload_bytes_today', 'Bytes of those files', (a) => a.today.uploadBytes],
+  ];
+  for (const [name, help, value] of gauges)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const activity = await read();
+        this.set(activity ? value(activity) : Number.NaN);
+      },
+    });
 }

@@ -2,6 +2,7 @@ import { withStatus } from '../../http/route.js';
 import { dataEnvelope, MessageDeleted, pageEnvelope } from '../../openapi/schemas.js';
 import { route } from '../declare.js';
 import {
+  ActivityStats,
   adminMessageParams,
   AdminRoom,
   AdminRoomDeleted,
@@ -19,6 +20,7 @@ import {
   reportParams,
   reportsQuery,
   resolveBody,
+  statsQuery,
 } from './admin.schemas.js';
 
 const ADMINS =
@@ -103,6 +105,27 @@ export const adminRoutes = [
     success: { status: 200, schema: pageEnvelope(AuditEntry), description: 'Entries' },
     errors: [403],
     handler: ({ actor, query }, { admin }) => admin.audit(actor, query),
+  }),
+  route({
+    method: 'get',
+    path: '/admin/stats',
+    operationId: 'adminStats',
+    summary: 'Activity per day, totals and the busiest rooms',
+    description:
+      'UTC days, `from` and `to` included (default: the 30 days ending today; at most 366 days, and ' +
+      '`from` not after `to`, else 400). Per day: text and file messages sent (deleted ones ' +
+      'included, since they were sent; system notices not), their distinct senders, accounts ' +
+      'created, files uploaded and their bytes (files still kept). Totals are of now: users, rooms, ' +
+      'live messages, bytes of the files kept. The ten rooms with the most messages in the range. ' +
+      `The same figures (totals and today) are on /metrics. ${ADMINS}`,
+    tag: 'Admin',
+    auth: true,
+    query: statsQuery,
+    what: { query: 'query' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(ActivityStats), description: 'Activity' },
+    errors: [403],
+    handler: ({ actor, query }, { admin }) => admin.stats(actor, query),
   }),
   route({
     method: 'post',

@@ -122,3 +122,54 @@ export const AdminRoom = named(
   'A room as admins list it: metadata only, never message content',
 );
 export const AdminRoomDeleted = named('AdminRoomDeleted', z.strictObject({ id: z.string() }));
+
+// Days as `YYYY-MM-DD` from 1970 on (PostgreSQL and JavaScript agree on every such day).
+const statsDay = z.iso
+  .date()
+  .refine((d) => d >= '1970-01-01', 'must be a day from 1970-01-01 on')
+  .describe('A UTC day, YYYY-MM-DD');
+export const statsQuery = z.object({
+  from: statsDay.optional().describe('First day (default: 29 days before `to`)'),
+  to: statsDay.optional().describe('Last day, included (default: today, UTC)'),
+});
+const count = z.number().int().min(0);
+export const ActivityDay = named(
+  'ActivityDay',
+  z.strictObject({
+    day: z.iso.date(),
+    messages: count.describe('Text and file messages sent that day, deleted ones included'),
+    activeSenders: count.describe('Distinct senders of those messages'),
+    newUsers: count.describe('Accounts created that day'),
+    uploads: count.describe('Files uploaded that day (still kept)'),
+    uploadBytes: count.describe('Their sizes, in bytes'),
+  }),
+  'One UTC day of activity',
+);
+export const ActivityStats = named(
+  'ActivityStats',
+  z.strictObject({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    days: z.array(ActivityDay).describe('Every day of the range, oldest first, zeros included'),
+    totals: z.strictObject({
+      users: count,
+      rooms: count,
+      messages: count.describe('Live (not deleted) text and file messages'),
+      storageBytes: count.describe('Sizes of the files kept'),
+    }),
+    busiestRooms: z
+      .array(
+        z.strictObject({
+          room: z.strictObject({
+            id: z.string(),
+            slug: z.string(),
+            name: z.string(),
+            type: z.enum(ROOM_TYPES),
+          }),
+          messages: count,
+        }),
+      )
+      .describe('At most ten rooms with the most messages in the range, most first'),
+  }),
+  'Activity of a range of UTC days, and what the instance holds now',
+);

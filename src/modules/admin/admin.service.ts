@@ -17,6 +17,8 @@ import { requireMessageAccess } from '../messages/messages.port.js';
 import * as repo from './admin.repo.js';
 import * as reportsRepo from './reports.repo.js';
 import { appendAudit } from './audit.js';
+import { statsRange } from './stats.range.js';
+import * as statsRepo from './stats.repo.js';
 
 export interface AdminUserView extends Omit<OwnUser, 'email'> {
   /** Null for an erased account. */
@@ -98,6 +100,12 @@ export interface AdminRoomView {
   memberCount: number;
   lastSeq: number;
   lastMessageAt: string | null;
+}
+
+export interface ActivityStatsView extends statsRepo.DayRange {
+  days: statsRepo.DayActivity[];
+  totals: statsRepo.ActivityTotals;
+  busiestRooms: statsRepo.BusyRoom[];
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;
@@ -364,6 +372,21 @@ export function createAdminService(
           limit: query.limit,
         },
       };
+    },
+
+    /**
+     * Activity of a range of UTC days (SPEC "Activity"): per day, the busiest rooms, and the totals
+     * of now. 400 when `from` is after `to` or the range is longer than 366 days.
+     */
+    async stats(actor: Actor, query: { from?: string; to?: string }): Promise<ActivityStatsView> {
+      await requireAdmin(actor);
+      const range = statsRange(query);
+      const [days, totals, busiestRooms] = await Promise.all([
+        statsRepo.dailyActivity(db, range),
+        statsRepo.activityTotals(db),
+        statsRepo.busiestRooms(db, range),
+      ]);
+      return { ...range, days, totals, busiestRooms };
     },
 
     async reactivate(actor: Actor, id: string): Promise<AdminUserView> {
