@@ -228,7 +228,7 @@ export function createFilesService(
     },
 
     /** After a message is deleted: its file rows go, then its stored objects. */
-    async purgeMessageFiles(message: MessageRow): Promise<void> {
+    async purgeMessageFiles(message: Pick<MessageRow, 'id' | 'type'>): Promise<void> {
       if (message.type !== 'file') return;
       await purge(objectsOf(await repo.deleteFilesOfMessage(db, message.id)));
     },

@@ -454,17 +454,82 @@ export async function updateContent(
 }
 
 /**
- * Erases a message's content and reactions, leaving a tombstone that keeps its seq, takes the next rev
- * (after `lockRoom`) and keeps its clientId, so a retried send gets the tombstone, never a new message.
+ * THE deletion of messages, one or many, in ONE statement run after `lockRoom`: each live one among
+ * `ids` (of this room) becomes a tombstone that keeps its seq and clientId (a retried send gets the
+ * tombstone, never a new message), loses its content and reactions, and takes the room's next rev, in
+ * seq order; the room's rev moves to the last. Returns the tombstones in rev order; ids gone or
+ * already deleted are skipped and use no rev.
  */
+export async function softDeleteMany(
+  tx: Executor,
+  roomId: string,
+  ids: string[],
+): Promise<StoredMessage[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows<RecordRow>(
+    tx,
+    sql`with r as (
+          select rev from ${rooms} where id = ${roomId}
+        ), target as (
+          select id, row_number() over (order by seq) as n from ${messages}
+          where id = any(${sql.param(ids)}::uuid[]) and room_id = ${roomId} and deleted_at is null
+        ), m as (
+          update ${messages} as dm set rev = r.rev + t.n, content = '', deleted_at = now()
+          from r, target t
+          where dm.id = t.id
+          returning ${columnsSql(messages, 'dm', '', NOT_READ)}
+        ), b as (
+          update ${rooms} set rev = (select max(rev) from m)
+          where id = ${roomId} and exists (select 1 from m)
+        ), x as (
+          delete from ${messageReactions} where message_id in (select id from m)
+        )
+        select * from m order by rev`,
+  );
+  return rows.map((r) => storedMessage(r, ''));
+}
+
+/** One message's deletion (`softDeleteMany` of one id); undefined when it is gone or already deleted. */
 export async function softDelete(
   tx: Executor,
   roomId: string,
   id: string,
-): Promise<MessageRow | undefined> {
-  const row = await changeMessage(tx, roomId, id, sql`content = '', deleted_at = now()`);
-  if (row) await tx.delete(messageReactions).where(eq(messageReactions.messageId, id));
-  return row;
+): Promise<StoredMessage | undefined> {
+  return (await softDeleteMany(tx, roomId, [id]))[0];
+}
+
+/** What a bulk deletion picks in a room: live messages older than a time, or of one sender. */
+export interface DeletionFilter {
+  createdBefore?: Date;
+  senderId?: string;
+}
+
+/** The next `limit` live messages of a room that the filter picks, oldest (lowest seq) first. */
+export async function listDeletableIds(
+  tx: Executor,
+  roomId: string,
+  filter: DeletionFilter,
+  limit: number,
+): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`select id from ${messages}
+        where room_id = ${roomId} and deleted_at is null
+        ${filter.createdBefore ? sql`and created_at < ${filter.createdBefore.toISOString()}::timestamptz` : sql``}
+        ${filter.senderId ? sql`and sender_id = ${filter.senderId}` : sql``}
+        order by seq
+        limit ${limit}`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The rooms in which the user has live messages (erasure), left ones included. */
+export async function roomsWithLiveMessagesOf(db: Executor, senderId: string): Promise<string[]> {
+  const rows = await queryRows<{ room_id: string }>(
+    db,
+    sql`select distinct room_id from ${messages} where sender_id = ${senderId} and deleted_at is null`,
+  );
+  return rows.map((r) => r.room_id);
 }
 
 export interface ReactionGroup {

@@ -29,8 +29,8 @@ import {
   type MessageView,
   type Tombstone,
 } from './messages.presenter.js';
+import { createDeletions, type DeletedEvent } from './deletions.js';
 import {
-  messageDeleted,
   messageReaction,
   messageReadReceipt,
   messageUpdated,
@@ -49,7 +49,7 @@ export const MAX_DISTINCT_REACTIONS = 20;
 export interface MessagesHooks {
   loadFiles?: FileViewLoader;
   /** Called after a message is deleted (its stored files go with it). */
-  onMessageDeleted?: (message: MessageRow) => Promise<void>;
+  onMessageDeleted?: (message: Pick<MessageRow, 'id' | 'type'>) => Promise<void>;
 }
 
 export interface SendResult {
@@ -116,6 +116,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
   const { db, broadcaster } = ctx;
   const loadFiles = hooks.loadFiles ?? noFiles;
   const batcher = createSendBatcher(db);
+  const deletions = createDeletions(ctx, hooks.onMessageDeleted);
 
   async function viewOf(id: string): Promise<MessageView> {
     const view = (await loadMessageViews(db, [id], loadFiles)).get(id);
@@ -316,10 +317,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     },
 
     /** Deletes a message for everyone: the sender, or an owner/admin of the room. */
-    async remove(
-      actor: Actor,
-      id: string,
-    ): Promise<{ id: string; room: string; seq: number; rev: number }> {
+    async remove(actor: Actor, id: string): Promise<DeletedEvent> {
       const { message, room } = await messageAccess(actor, id);
       const deleted = await changeUnderRoomLock(actor, room.id, async (tx, member) => {
         if (message.senderId !== actor.userId && !isModerator(member)) {
@@ -328,10 +326,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         return repo.softDelete(tx, room.id, message.id);
       });
       if (!deleted) throw notFound('Message');
-      const event = { id: message.id, room: room.id, seq: message.seq, rev: deleted.rev };
-      broadcaster.toRoomInOrder(room.id, deleted.rev, messageDeleted, event);
-      await hooks.onMessageDeleted?.(message);
-      return event;
+      return (await deletions.announce(room.id, [deleted]))[0]!;
     },
 
     /**
@@ -341,7 +336,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     async removeAny(
       id: string,
       record: (tx: Tx, message: MessageRow) => Promise<void>,
-    ): Promise<{ id: string; room: string; seq: number; rev: number }> {
+    ): Promise<DeletedEvent> {
       const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
       if (!message || message.deletedAt) throw notFound('Message');
       const deleted = await transaction(db, async (tx) => {
@@ -351,11 +346,14 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         return row;
       });
       if (!deleted) throw notFound('Message');
-      const event = { id: message.id, room: message.roomId, seq: message.seq, rev: deleted.rev };
-      broadcaster.toRoomInOrder(message.roomId, deleted.rev, messageDeleted, event);
-      await hooks.onMessageDeleted?.(message);
-      return event;
+      return (await deletions.announce(message.roomId, [deleted]))[0]!;
     },
+
+    /**
+     * Deletes many messages of one room as ordinary deletions (retention, erasure): every live message
+     * that `filter` picks, in batches under the room's lock, each batch's `record` in its transaction.
+     */
+    removeMatching: deletions.removeMatching,
 
     /** Toggles my reaction with this emoji and returns the message's reactions. */
     async react(
