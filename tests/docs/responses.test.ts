@@ -497,6 +497,18 @@ describe('documented responses', () => {
       409,
     );
 
+    const activity = await api.ok('get', '/api/v1/admin/stats', {
+      ...a,
+      query: { from: '2024-02-01', to: '2024-03-01' },
+    });
+    expect((activity.data as { days: unknown[] }).days).toHaveLength(30);
+    await api.fail(
+      'get',
+      '/api/v1/admin/stats',
+      { ...a, query: { from: '2024-03-02', to: '2024-03-01' } },
+      400,
+    );
+    await api.fail('get', '/api/v1/admin/stats', { auth: bob.auth }, 403);
     await api.ok('get', '/api/v1/admin/rooms', { ...a, query: { q: 'Docs' } });
     await api.fail('get', '/api/v1/admin/rooms', { auth: bob.auth }, 403);
     const doomedRoom = (

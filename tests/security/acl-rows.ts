@@ -298,6 +298,7 @@ export const REST_ROWS: RestRow[] = [
   row('GET', '/admin/audit', cells(signedIn(403))),
   row('GET', '/admin/reports', cells(signedIn(403))),
   row('GET', '/admin/rooms', cells(signedIn(403))),
+  row('GET', '/admin/stats', cells(signedIn(403))),
   row('DELETE', '/admin/rooms/:id', cells(signedIn(403)), { params: room }),
   row('POST', '/admin/reports/:id/resolve', cells(signedIn(403)), {
     params: () => ({ id: '00000000-0000-4000-8000-000000000000' }),

@@ -42,6 +42,25 @@ const cursor = fc.oneof(
   taggedCursor,
 );
 const pageQuery = { limit, before: cursor, cursor };
+/** Days for the stats range: real ones, far apart, at the edges of the calendar, and impossible ones. */
+const statsDay = fc.oneof(
+  fc
+    .date({
+      min: new Date('1969-12-01T00:00:00Z'),
+      max: new Date('9999-12-31T00:00:00Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString().slice(0, 10)),
+  fc.constantFrom(
+    '0000-01-01',
+    '0001-01-01',
+    '1970-01-01',
+    '2024-02-29',
+    '2023-02-29',
+    '9999-12-31',
+    '+275760-09-13',
+  ),
+);
 
 /** Per route: the known body fields, query fields, and the multipart file field, with valid values. */
 export function routeSpecs(
@@ -166,6 +185,12 @@ export function routeSpecs(
     'POST /api/v1/messages/:id/report': { body: { reason: text } },
     'GET /api/v1/admin/audit': {
       query: { actor: fc.oneof(user, text), action: text, ...pageQuery },
+    },
+    'GET /api/v1/admin/stats': {
+      query: {
+        from: fc.oneof(statsDay, text),
+        to: fc.oneof(statsDay, text),
+      },
     },
     'POST /api/v1/push/subscriptions': {
       body: {
