@@ -27,6 +27,7 @@ import { createClamavScanner } from './modules/files/clamav.js';
 import { createFilesService } from './modules/files/files.service.js';
 import { createStorage } from './modules/files/storage/create-storage.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
+import { createModerationService } from './modules/rooms/moderation.service.js';
 import { createRoomsService } from './modules/rooms/rooms.service.js';
 import { listRoomIdsOfUser, listRoomIdsOfUsers } from './modules/rooms/rooms.port.js';
 import { createMemoryTyping, createRedisTyping } from './modules/rooms/typing-store.js';
@@ -116,9 +117,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     urlTtlSec: config.FILE_URL_TTL_SEC,
   });
   const avatars = createAvatarService(ctx, { storage, purge: files.purge });
+  const moderation = createModerationService(ctx);
   const rooms = createRoomsService(ctx, {
     loadFiles: files.loadFiles,
     prepareRoomDeletion: files.prepareRoomDeletion,
+    setRoomSettings: moderation.setRoomSettings,
   });
   const messages = createMessagesService(ctx, {
     loadFiles: files.loadFiles,
@@ -215,6 +218,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     users,
     presence,
     rooms,
+    moderation,
     typing,
     messages,
     files,

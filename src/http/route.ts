@@ -5,7 +5,8 @@ import type { PageInfo } from './respond.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export type Tag = 'Auth' | 'Users' | 'Rooms' | 'Messages' | 'Push' | 'Files' | 'Admin' | 'System';
+export type Tag =
+  'Auth' | 'Users' | 'Rooms' | 'Messages' | 'Push' | 'Files' | 'Moderation' | 'Admin' | 'System';
 
 /**
  * How a route answers on success: `data` wraps the handler's result in `{ success, data }`, `page`

@@ -6,6 +6,7 @@ import type { AvatarService } from './files/avatar.service.js';
 import type { LocalFiles } from './files/download.routes.js';
 import type { FilesService } from './files/files.service.js';
 import type { MessagesService } from './messages/messages.service.js';
+import type { ModerationService } from './rooms/moderation.service.js';
 import type { RoomsService } from './rooms/rooms.service.js';
 import type { TypingService } from './rooms/typing.service.js';
 import type { PushService } from './push/push.service.js';
@@ -21,6 +22,7 @@ export interface Services {
   users: UsersService;
   presence: PresenceService;
   rooms: RoomsService;
+  moderation: ModerationService;
   typing: TypingService;
   messages: MessagesService;
   files: FilesService;

@@ -11,6 +11,7 @@ import { messagesRoutes } from './messages/messages.routes.js';
 import { messageEvents } from './messages/messages.socket.js';
 import { pushRoutes } from './push/push.routes.js';
 import { roomServerEvents } from './rooms/rooms.events.js';
+import { moderationRoutes } from './rooms/moderation.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
 import { roomEvents } from './rooms/rooms.socket.js';
 import { userServerEvents } from './users/users.events.js';
@@ -27,6 +28,7 @@ export const featureRoutes: Route<Services>[] = [
   ...authRoutes,
   ...usersRoutes,
   ...roomsRoutes,
+  ...moderationRoutes,
   ...messagesRoutes,
   ...pushRoutes,
   ...adminRoutes,

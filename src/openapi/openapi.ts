@@ -23,6 +23,7 @@ const TAGS: Record<Tag, string> = {
   Rooms: 'Public, private and direct rooms and their members',
   Messages: 'History, sending, editing, reactions, read marks and search',
   Push: 'Web Push: the VAPID key and browser subscriptions',
+  Moderation: 'Room moderation: mutes and bans (room owner/admins and instance admins)',
   Admin: 'Instance administration (admins only)',
   Files: 'Uploads into rooms and their listings',
   System: 'Health and metrics, outside /api/v1',

@@ -172,6 +172,18 @@ export const Room = named(
       ),
     lastReadSeq: z.number().int().min(0),
     lastMessage: Message.nullable(),
+    slowModeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        'Slow mode: members other than owner/admins send once per this many seconds; 0 off',
+      ),
+    retentionDays: z
+      .number()
+      .int()
+      .nullable()
+      .describe("The room's retention in days; null: the instance's MESSAGE_RETENTION_DAYS"),
     peer: PublicUser.optional().describe('Direct rooms only: the other person'),
   }),
   'A room; myRole, unreadCount, mentionCount, notifyLevel, lastReadSeq and lastMessage are relative to the caller',
@@ -184,6 +196,10 @@ export const Member = named(
     role: RoomRole,
     joinedAt: time,
     lastReadSeq: z.number().int(),
+    muted: z.boolean().describe('Muted now: reads, but cannot send, react or edit'),
+    mutedUntil: time
+      .nullable()
+      .describe('When the mute ends; null when not muted or until unmuted'),
   }),
 );
 
@@ -313,7 +329,14 @@ export const AckError = named(
   'AckError',
   z.strictObject({
     success: z.literal(false),
-    error: ErrorBody.shape.error.omit({ stack: true }),
+    error: ErrorBody.shape.error.omit({ stack: true }).extend({
+      retryAfter: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe('RATE_LIMITED: seconds to wait (REST says it in `Retry-After`)'),
+    }),
   }),
   'A failed acknowledgement: the same codes as REST',
 );

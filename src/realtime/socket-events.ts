@@ -37,7 +37,13 @@ export type Ack =
   | { success: true; data: unknown }
   | {
       success: false;
-      error: { code: string; message: string; details?: { path?: string; message: string }[] };
+      error: {
+        code: string;
+        message: string;
+        details?: { path?: string; message: string }[];
+        /** Seconds to wait, for RATE_LIMITED (REST's `Retry-After`). */
+        retryAfter?: number;
+      };
     };
 
 /** The ack for an error: the same codes as REST, nothing internal. */
@@ -53,6 +59,7 @@ export function errorAck(err: unknown, log: Logger): Ack {
     message: appError.message,
   };
   if (appError.details?.length) error.details = appError.details;
+  if (appError.retryAfter !== undefined) error.retryAfter = appError.retryAfter;
   return { success: false, error };
 }
 

@@ -2,6 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-o
 import { queryRows, type Executor } from '../../db/client.js';
 import { columnsSql, fromRow } from '../../db/rows.js';
 import { pushJobsSql } from '../push/push.port.js';
+import { mutedSql, slowedSql } from '../rooms/rooms.port.js';
 import { directBlockedSql } from '../users/users.port.js';
 import { parseMentions } from './mentions.js';
 import {
@@ -224,7 +225,15 @@ export async function insertMessages(
           select t.*, row_number() over (order by t.ord) as n
           from input t
           where exists (select 1 from ${roomMembers} rm
-                        where rm.room_id = ${roomId} and rm.user_id = t.sender_id)
+                        join ${rooms} sr on sr.id = rm.room_id
+                        where rm.room_id = ${roomId} and rm.user_id = t.sender_id
+                          and (t.type = 'system' or (
+                            -- SPEC "Room moderation": a muted member cannot send; in slow mode a
+                            -- plain member sends once per interval, and once per batch.
+                            not ${mutedSql('rm')} and not ${slowedSql('rm', 'sr')}
+                            and not (sr.slow_mode_seconds > 0 and rm.role = 'member' and exists (
+                              select 1 from input d
+                              where d.sender_id = t.sender_id and d.ord < t.ord and d.type <> 'system')))))
             and not ${directBlockedSql(roomId, sql`t.sender_id`)}
             and (t.client_id is null or not exists (
                   select 1 from ${messages} x where x.sender_id = t.sender_id and x.client_id = t.client_id))
@@ -250,8 +259,10 @@ export async function insertMessages(
                               last_message_at = now()
           where ${rooms.id} = ${roomId} and exists (select 1 from ins)
         ), mark as (
-          update ${roomMembers} set last_read_seq = greatest(last_read_seq, x.seq), last_read_at = now()
-          from (select sender_id, max(seq) as seq from ins group by sender_id) x
+          update ${roomMembers} set last_read_seq = greatest(last_read_seq, x.seq), last_read_at = now(),
+                                    last_sent_at = case when x.sent then now() else last_sent_at end
+          from (select sender_id, max(seq) as seq, bool_or(type <> 'system') as sent
+                from ins group by sender_id) x
           where ${roomMembers.roomId} = ${roomId} and ${roomMembers.userId} = x.sender_id
         ), mention_rows as (
           insert into message_mentions (message_id, user_id, room_id, seq, created_at)

@@ -5,6 +5,7 @@ import { transaction } from '../../db/tx.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
 import {
+  AppError,
   conflict,
   forbidden,
   notFound,
@@ -16,9 +17,11 @@ import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.
 import type { PageInfo } from '../../http/respond.js';
 import {
   isModerator,
+  isMutedNow,
   lockRoom,
   lockRoomForMember,
   requireMember,
+  slowModeWait,
   type RoomAccess,
 } from '../rooms/rooms.port.js';
 import { isDirectBlocked } from '../users/users.port.js';
@@ -112,6 +115,13 @@ function parseSearchCursor(cursor: string): SearchAfter {
 
 export type MessagesService = ReturnType<typeof createMessagesService>;
 
+/** SPEC "Room moderation": a muted member reads, but cannot send, react or edit (403). */
+function assertNotMuted(member: RoomAccess['member']): void {
+  if (!isMutedNow(member)) return;
+  const until = member.mutedUntil ? ` until ${member.mutedUntil.toISOString()}` : '';
+  throw forbidden(`You are muted in this room${until}`);
+}
+
 export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}) {
   const { db, broadcaster } = ctx;
   const loadFiles = hooks.loadFiles ?? noFiles;
@@ -163,7 +173,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
    */
   async function refusedSend(actor: Actor, roomId: string, input: SendMessageInput) {
     // Access first: a former member's retry answers like any other send of a non-member.
-    await requireMember(db, roomId, actor.userId);
+    const { member } = await requireMember(db, roomId, actor.userId);
     const first = input.clientId
       ? await repo.findByClientId(db, actor.userId, input.clientId)
       : undefined;
@@ -176,6 +186,15 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const message = first.deletedAt ? toTombstone(record) : await viewOf(first.id);
       return { message, created: false };
     }
+    assertNotMuted(member);
+    const wait = await slowModeWait(db, roomId, actor.userId);
+    if (wait > 0)
+      throw new AppError(
+        'RATE_LIMITED',
+        `Slow mode: you can send again in ${wait} s`,
+        undefined,
+        wait,
+      );
     if (await isDirectBlocked(db, roomId, actor.userId))
       throw forbidden('You cannot message this user');
     throw notFound('Room');
@@ -302,9 +321,10 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       const { message, room } = await messageAccess(actor, id);
       if (message.senderId !== actor.userId) throw forbidden('Only the sender can edit a message');
       if (message.type === 'system') throw forbidden('System messages cannot be edited');
-      const updated = await changeUnderRoomLock(actor, room.id, (tx) =>
-        repo.updateContent(tx, room.id, message.id, content),
-      );
+      const updated = await changeUnderRoomLock(actor, room.id, (tx, member) => {
+        assertNotMuted(member);
+        return repo.updateContent(tx, room.id, message.id, content);
+      });
       if (!updated) throw notFound('Message');
       // The view is read after the commit (a file message's file view is read outside the
       // transaction: PGlite has one connection, which the transaction holds); its revision is
@@ -362,7 +382,8 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
       emoji: string,
     ): Promise<{ messageId: string; room: string; reactions: ReactionGroup[]; rev: number }> {
       const { message, room } = await messageAccess(actor, id);
-      const event = await changeUnderRoomLock(actor, room.id, async (tx) => {
+      const event = await changeUnderRoomLock(actor, room.id, async (tx, member) => {
+        assertNotMuted(member);
         const live = await repo.findMessageById(tx, message.id);
         if (!live || live.deletedAt) throw notFound('Message');
         if (!(await repo.removeReaction(tx, message.id, actor.userId, emoji))) {

@@ -1,4 +1,5 @@
 import type { NotifyLevel, RoomMemberRow, RoomRow, UserRow } from '../../db/schema/index.js';
+import { isMutedNow } from './moderation.repo.js';
 import { notifyLevelOf } from './notify-level.js';
 import type { MessageView } from '../messages/messages.presenter.js';
 import { toPublicUser, type PublicUser } from '../users/users.presenter.js';
@@ -21,6 +22,10 @@ export interface RoomView {
   notifyLevel: NotifyLevel | null;
   lastReadSeq: number;
   lastMessage: MessageView | null;
+  /** Slow mode: members other than owner/admins send once per this many seconds (0: off). */
+  slowModeSeconds: number;
+  /** The room's own retention in days; null: the instance's (MESSAGE_RETENTION_DAYS). */
+  retentionDays: number | null;
   /** Direct rooms only: the other person. */
   peer?: PublicUser;
 }
@@ -50,6 +55,8 @@ export function toRoomView(room: RoomRow, extras: RoomViewExtras): RoomView {
     notifyLevel: extras.member ? notifyLevelOf(room.type, extras.member.notifyLevel) : null,
     lastReadSeq: extras.member?.lastReadSeq ?? 0,
     lastMessage: extras.lastMessage ?? null,
+    slowModeSeconds: room.slowModeSeconds,
+    retentionDays: room.retentionDays,
   };
   if (room.type === 'direct' && extras.peer) {
     view.peer = toPublicUser(extras.peer);
@@ -63,13 +70,19 @@ export interface MemberView {
   role: RoomMemberRow['role'];
   joinedAt: string;
   lastReadSeq: number;
+  /** Muted now (cannot send, react or edit), until `mutedUntil` (null: until unmuted). */
+  muted: boolean;
+  mutedUntil: string | null;
 }
 
 export function toMemberView(member: RoomMemberRow, user: UserRow): MemberView {
+  const muted = isMutedNow(member);
   return {
     user: toPublicUser(user),
     role: member.role,
     joinedAt: member.joinedAt.toISOString(),
     lastReadSeq: member.lastReadSeq,
+    muted,
+    mutedUntil: muted ? (member.mutedUntil?.toISOString() ?? null) : null,
   };
 }

@@ -24,9 +24,29 @@ export const createRoomBody = z.strictObject({
 });
 
 export const updateRoomBody = z
-  .strictObject({ name: roomName.optional(), description: description.nullish() })
-  .refine((b) => b.name !== undefined || b.description !== undefined, {
-    message: 'nothing to update: give name or description',
+  .strictObject({
+    name: roomName.optional(),
+    description: description.nullish(),
+    slowModeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe('Members other than owner/admins send once per this many seconds; 0 turns it off'),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(36500)
+      .nullable()
+      .optional()
+      .describe(
+        "Messages older than this are deleted; null: the instance's setting. At most MESSAGE_RETENTION_DAYS",
+      ),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'nothing to update: give name, description, slowModeSeconds or retentionDays',
   });
 
 export const notificationsBody = z.strictObject({ level: z.enum(NOTIFY_LEVELS) });
@@ -69,9 +89,66 @@ export const MemberLeft = named(
 );
 export const MemberUpdated = named(
   'MemberUpdated',
-  z.strictObject({ room: z.string(), userId: z.string(), role: RoomRole }),
+  z.strictObject({
+    room: z.string(),
+    userId: z.string(),
+    role: RoomRole,
+    muted: z.boolean(),
+    mutedUntil: z.iso.datetime().nullable(),
+  }),
 );
 export const RoomUpdated = named(
   'RoomUpdated',
-  z.strictObject({ room: z.string(), name: z.string(), description: z.string().nullable() }),
+  z.strictObject({
+    room: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    slowModeSeconds: z.number().int(),
+    retentionDays: z.number().int().nullable(),
+  }),
+);
+
+/** Room moderation (SPEC "Room moderation"). */
+export const muteBody = z.strictObject({
+  minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(525_600)
+    .nullish()
+    .describe('How long, in minutes (at most a year); none or null: until unmuted'),
+});
+export const banBody = z.strictObject({
+  userId: z.string().min(1).max(100),
+  reason: z.string().trim().max(500).refine(isPrintableText, 'must be printable text').nullish(),
+});
+export const banParams = z.object({
+  id: z.string().trim().min(1).max(100),
+  userId: z.string().max(100),
+});
+export const bansQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: z.string().max(300).optional(),
+});
+
+const BanUser = z.strictObject({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+});
+export const Ban = named(
+  'Ban',
+  z.strictObject({
+    room: z.string(),
+    user: BanUser,
+    reason: z.string().nullable(),
+    bannedBy: z.strictObject({ id: z.string(), username: z.string() }).nullable(),
+    createdAt: z.iso.datetime(),
+  }),
+  'A user banned from a room: removed, and refused on join and add until unbanned',
+);
+export const Unbanned = named(
+  'Unbanned',
+  z.strictObject({ room: z.string(), userId: z.string(), unbanned: z.literal(true) }),
 );

@@ -13,13 +13,13 @@ import { assertMember, assertVisible, requireModerator } from './rooms.access.js
 import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
 import {
   memberJoined,
-  memberLeft,
   memberUpdated,
   roomDeleted,
   roomJoined,
-  roomLeft,
   roomUpdated,
 } from './rooms.events.js';
+import { isBanned } from './moderation.repo.js';
+import { announceRemoval, removeMemberLocked } from './rooms.removal.js';
 import * as repo from './rooms.repo.js';
 import { ROLE_RANK } from './rooms.repo.js';
 import { slugify, withSuffix } from './slug.js';
@@ -43,6 +43,12 @@ export function createRoomsService(
   hooks: {
     loadFiles?: FileViewLoader;
     prepareRoomDeletion?: (room: RoomRow) => Promise<() => Promise<void>>;
+    /** Slow mode and retention (moderation.service): moderators and instance admins, audited. */
+    setRoomSettings?: (
+      actor: Actor,
+      ref: string,
+      settings: { slowModeSeconds?: number; retentionDays?: number | null },
+    ) => Promise<RoomRow>;
   } = {},
 ) {
   const { db, broadcaster } = ctx;
@@ -116,29 +122,24 @@ export function createRoomsService(
     userId: string,
     role: RoomRole,
     claimOwnerless = false,
+    bannedMessage = 'This user is banned from this room',
   ): Promise<boolean> {
     return transaction(db, async (tx) => {
       if (!(await repo.lockRoom(tx, roomId))) throw notFound('Room');
+      // SPEC "Room moderation": a banned user cannot join or be added, decided under the room's lock.
+      if (await isBanned(tx, roomId, userId)) throw forbidden(bannedMessage);
       const claim = claimOwnerless && !(await repo.hasOwner(tx, roomId));
       return repo.addMember(tx, roomId, userId, claim ? 'owner' : role);
     });
   }
 
-  async function leaveRoom(room: RoomRow, userId: string, wasOwner: boolean): Promise<void> {
+  async function leaveRoom(room: RoomRow, userId: string): Promise<void> {
     await transaction(db, async (tx) => {
       // Room first: a send in progress holds the room's lock and then updates the sender's member row.
       if (!(await repo.lockRoom(tx, room.id))) throw notFound('Room');
-      if (!(await repo.removeMember(tx, room.id, userId))) throw notFound('Member');
-      if (wasOwner) {
-        const successor = await repo.findSuccessor(tx, room.id);
-        if (successor && successor.role !== 'owner')
-          await repo.setMemberRole(tx, room.id, successor.userId, 'owner');
-      }
+      if (!(await removeMemberLocked(tx, room.id, userId))) throw notFound('Member');
     });
-    // Unsubscribe first, so the user's sockets do not receive the room's events from now on.
-    broadcaster.unsubscribeUser(userId, room.id);
-    broadcaster.toRoom(room.id, memberLeft, { room: room.id, userId });
-    broadcaster.toUser(userId, roomLeft, { room: room.id });
+    announceRemoval(broadcaster, room.id, userId);
   }
 
   return {
@@ -233,23 +234,42 @@ export function createRoomsService(
       return roomViewFor(actor.userId, (await repo.findRoomByRef(db, room.id))!);
     },
 
-    /** Renames or re-describes a room: owner or admin. */
+    /**
+     * Renames or re-describes a room (owner or admin), and changes its slow mode and retention (also
+     * instance admins, through the moderation service). Every part is checked before any is applied.
+     */
     async update(
       actor: Actor,
       ref: string,
-      patch: { name?: string; description?: string | null },
+      patch: {
+        name?: string;
+        description?: string | null;
+        slowModeSeconds?: number;
+        retentionDays?: number | null;
+      },
     ): Promise<RoomView> {
-      const access = await accessFor(actor, ref);
-      requireModerator(access, 'change this room');
-      const room = await repo.updateRoom(db, access.room.id, patch);
+      const { slowModeSeconds, retentionDays, ...basic } = patch;
+      const renames = basic.name !== undefined || basic.description !== undefined;
+      const access = renames ? await accessFor(actor, ref) : undefined;
+      if (access) requireModerator(access, 'change this room');
+      let room: RoomRow | undefined = access?.room;
+      if (slowModeSeconds !== undefined || retentionDays !== undefined) {
+        if (!hooks.setRoomSettings) throw forbidden('Room settings cannot be changed here');
+        room = await hooks.setRoomSettings(actor, ref, { slowModeSeconds, retentionDays });
+      }
+      if (renames && room) {
+        room = await repo.updateRoom(db, room.id, basic);
+        if (!room) throw notFound('Room');
+        broadcaster.toRoom(room.id, roomUpdated, {
+          room: room.id,
+          name: room.name,
+          description: room.description,
+          slowModeSeconds: room.slowModeSeconds,
+          retentionDays: room.retentionDays,
+        });
+      }
       if (!room) throw notFound('Room');
-      const view = await roomViewFor(actor.userId, room);
-      broadcaster.toRoom(room.id, roomUpdated, {
-        room: room.id,
-        name: room.name,
-        description: room.description,
-      });
-      return view;
+      return roomViewFor(actor.userId, room);
     },
 
     /** My notification level for a room (SPEC "Preferences"): any member, for themself. */
@@ -304,7 +324,14 @@ export function createRoomsService(
       if (!found.member) {
         // `general` belongs to the instance: nobody claims it.
         const claim = found.room.slug !== GENERAL_SLUG && found.room.createdBy !== null;
-        if (await addMemberLocked(found.room.id, actor.userId, 'member', claim)) {
+        const added = await addMemberLocked(
+          found.room.id,
+          actor.userId,
+          'member',
+          claim,
+          'You are banned from this room',
+        );
+        if (added) {
           broadcaster.subscribeUser(actor.userId, found.room.id);
           await announceJoin(found.room.id, actor.userId);
         }
@@ -320,7 +347,7 @@ export function createRoomsService(
     async leave(actor: Actor, ref: string): Promise<{ room: string; left: true }> {
       const access = await accessFor(actor, ref);
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be left');
-      await leaveRoom(access.room, actor.userId, access.member.role === 'owner');
+      await leaveRoom(access.room, actor.userId);
       return { room: access.room.id, left: true };
     },
 
@@ -390,7 +417,7 @@ export function createRoomsService(
       const access = await accessFor(actor, ref);
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be changed');
       if (userId === actor.userId) {
-        await leaveRoom(access.room, actor.userId, access.member.role === 'owner');
+        await leaveRoom(access.room, actor.userId);
         return { room: access.room.id, userId, removed: true };
       }
       requireModerator(access, 'remove members');
@@ -400,7 +427,7 @@ export function createRoomsService(
       if (!target) throw notFound('Member');
       if (access.member.role === 'admin' && target.role !== 'member')
         throw forbidden('An admin can remove only members');
-      await leaveRoom(access.room, userId, false);
+      await leaveRoom(access.room, userId);
       return { room: access.room.id, userId, removed: true };
     },
 
@@ -427,6 +454,8 @@ export function createRoomsService(
         room: access.room.id,
         userId,
         role: view.role,
+        muted: view.muted,
+        mutedUntil: view.mutedUntil,
       });
       return view;
     },
