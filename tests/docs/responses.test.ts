@@ -288,6 +288,47 @@ describe('documented responses', () => {
       404,
     );
 
+    // Room moderation.
+    const muted = { ...a, params: { id: priv.id, userId: carol.id } };
+    const mutedView = await api.ok('post', '/api/v1/rooms/{id}/members/{userId}/mute', {
+      ...muted,
+      body: { minutes: 10 },
+    });
+    expect(mutedView.data).toMatchObject({ muted: true });
+    await api.fail(
+      'post',
+      '/api/v1/rooms/{id}/members/{userId}/mute',
+      { ...muted, body: { minutes: 0 } },
+      400,
+    );
+    await api.ok('delete', '/api/v1/rooms/{id}/members/{userId}/mute', muted);
+    await api.fail(
+      'delete',
+      '/api/v1/rooms/{id}/members/{userId}/mute',
+      { auth: bob.auth, params: { id: priv.id, userId: carol.id } },
+      404,
+    );
+    const bans = { ...a, params: { id: priv.id } };
+    await api.ok('post', '/api/v1/rooms/{id}/bans', { ...bans, body: { userId: bob.id } }, 201);
+    await api.fail('post', '/api/v1/rooms/{id}/bans', { ...bans, body: { userId: bob.id } }, 409);
+    await api.ok('get', '/api/v1/rooms/{id}/bans', bans);
+    await api.fail(
+      'get',
+      '/api/v1/rooms/{id}/bans',
+      { auth: bob.auth, params: { id: priv.id } },
+      404,
+    );
+    await api.ok('delete', '/api/v1/rooms/{id}/bans/{userId}', {
+      ...a,
+      params: { id: priv.id, userId: bob.id },
+    });
+    await api.fail(
+      'delete',
+      '/api/v1/rooms/{id}/bans/{userId}',
+      { ...a, params: { id: priv.id, userId: bob.id } },
+      404,
+    );
+
     const member = { ...a, params: { id: priv.id, userId: carol.id } };
     await api.ok('patch', '/api/v1/rooms/{id}/members/{userId}', {
       ...member,

@@ -125,6 +125,40 @@ const reportMessage = row('POST', '/messages/:id/report', anyMember(201), {
   body: () => ({ reason: 'reported by the matrix' }),
   mutates: true,
 });
+const slowMode = row('PATCH', '/rooms/:id', roles(404, 403, 200, 200), {
+  label: 'slow mode',
+  params: room,
+  body: () => ({ slowModeSeconds: 5 }),
+  mutates: true,
+});
+const other = (fx: Fixture, c: RowContext) => ({ id: fx.room.id, userId: c.cast.other.id });
+const mute = row('POST', '/rooms/:id/members/:userId/mute', roles(404, 403, 200, 200), {
+  params: other,
+  body: () => ({ minutes: 5 }),
+  mutates: true,
+});
+const unmute = row('DELETE', '/rooms/:id/members/:userId/mute', roles(404, 403, 200, 200), {
+  params: other,
+  mutates: true,
+});
+const listBans = row('GET', '/rooms/:id/bans', roles(404, 403, 200, 200), { params: room });
+const ban = row('POST', '/rooms/:id/bans', roles(404, 403, 201, 201), {
+  params: room,
+  body: (_fx, c) => ({ userId: c.cast.other.id, reason: 'matrix' }),
+  mutates: true,
+});
+const unban = row('DELETE', '/rooms/:id/bans/:userId', roles(404, 403, 200, 200), {
+  label: 'a banned user',
+  // The owner bans the guest first (a deleted room refuses that too: every caller then gets 404).
+  params: async (fx, c) => {
+    await c.t.http
+      .post(`/api/v1/rooms/${fx.room.id}/bans`)
+      .set(c.cast.owner.auth)
+      .send({ userId: c.cast.guest.id });
+    return { id: fx.room.id, userId: c.cast.guest.id };
+  },
+  mutates: true,
+});
 const deleteRoom = row('DELETE', '/rooms/:id', roles(404, 403, 403, 200), {
   params: room,
   mutates: true,
@@ -270,6 +304,24 @@ export const REST_ROWS: RestRow[] = [
     label: 'remove the owner; the owner leaves',
     params: (fx, c) => ({ id: fx.room.id, userId: c.cast.owner.id }),
     mutates: true,
+  }),
+
+  // Room moderation: the room's owner and admins (instance admins are tested in tests/rooms).
+  slowMode,
+  inPublic(slowMode, 403),
+  mute,
+  inPublic(mute, 403),
+  unmute,
+  inPublic(unmute, 403),
+  listBans,
+  inPublic(listBans, 403),
+  ban,
+  inPublic(ban, 403),
+  unban,
+  inPublic(unban, 403),
+  row('DELETE', '/rooms/:id/bans/:userId', roles(404, 403, 404, 404), {
+    label: 'no such ban',
+    params: (fx, c) => ({ id: fx.room.id, userId: c.cast.stranger.id }),
   }),
 
   // Messages.

@@ -136,7 +136,21 @@ export function routeSpecs(
     'GET /api/v1/rooms/public': { query: { q: text, ...pageQuery } },
     'POST /api/v1/rooms/direct': { body: { userId: user } },
     'GET /api/v1/rooms/:id': {},
-    'PATCH /api/v1/rooms/:id': { body: { name: text, description: text } },
+    'PATCH /api/v1/rooms/:id': {
+      body: {
+        name: text,
+        description: text,
+        slowModeSeconds: fc.oneof(fc.integer({ min: -5, max: 4000 }), text),
+        retentionDays: fc.oneof(fc.integer({ min: -5, max: 40000 }), fc.constant(null), text),
+      },
+    },
+    'POST /api/v1/rooms/:id/members/:userId/mute': {
+      body: { minutes: fc.oneof(fc.integer({ min: -5, max: 600_000 }), fc.constant(null), text) },
+    },
+    'DELETE /api/v1/rooms/:id/members/:userId/mute': {},
+    'GET /api/v1/rooms/:id/bans': { query: pageQuery },
+    'POST /api/v1/rooms/:id/bans': { body: { userId: user, reason: text } },
+    'DELETE /api/v1/rooms/:id/bans/:userId': {},
     'PUT /api/v1/rooms/:id/notifications': {
       body: { level: fc.oneof(fc.constantFrom('all', 'mentions', 'none'), text) },
     },
