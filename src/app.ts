@@ -27,6 +27,10 @@ import { createClamavScanner } from './modules/files/clamav.js';
 import { createFilesService } from './modules/files/files.service.js';
 import { createStorage } from './modules/files/storage/create-storage.js';
 import { createMessagesService } from './modules/messages/messages.service.js';
+import {
+  createRetentionService,
+  type RetentionService,
+} from './modules/messages/retention.service.js';
 import { createModerationService } from './modules/rooms/moderation.service.js';
 import { createRoomsService } from './modules/rooms/rooms.service.js';
 import { listRoomIdsOfUser, listRoomIdsOfUsers } from './modules/rooms/rooms.port.js';
@@ -60,6 +64,8 @@ export interface App {
   io: IoServer;
   ctx: AppContext;
   redis?: RedisConnections;
+  /** The retention job (tests run it directly, as the queue's worker would). */
+  retention: RetentionService;
   /** Stops accepting, disconnects sockets, lets in-flight requests finish; the database stays open. */
   close(): Promise<void>;
 }
@@ -143,13 +149,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
     isConnected: (userId) => presence.store.isOnline(userId),
   });
+  const retention = createRetentionService(ctx, { removeMatching: messages.removeMatching });
   // The durable queue: every node runs a worker; jobs are claimed with FOR UPDATE SKIP LOCKED.
-  const jobWorker = createJobWorker(ctx.db, log, push.jobs, {
+  const jobHandlers = { ...push.jobs, ...retention.jobs };
+  const jobWorker = createJobWorker(ctx.db, log, jobHandlers, {
     pollMs: config.JOBS_POLL_MS,
     lockMs: config.JOBS_LOCK_MS,
     retryBaseMs: config.JOBS_RETRY_BASE_MS,
   });
   if (config.JOBS_WORKER) jobWorker.start();
+  // Every node queues the next period's retention run; the queue runs each period's once.
+  const stopRetentionSchedule = retention.startSchedule(config.RETENTION_INTERVAL_MS);
   const admin = createAdminService(ctx, {
     revokeAllSessions: auth.revokeAllSessions,
     removeAnyMessage: messages.removeAny,
@@ -307,6 +317,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   async function close(): Promise<void> {
     const cleanupStopped = authCleanup.stop();
     const jobsStopped = jobWorker.stop();
+    stopRetentionSchedule();
     let sweep: NodeJS.Timeout | undefined;
     const httpClosed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
@@ -329,5 +340,5 @@ export async function createApp(deps: AppDeps): Promise<App> {
     await redis?.close();
   }
 
-  return { app, server, io, ctx, redis, close };
+  return { app, server, io, ctx, redis, retention, close };
 }

@@ -174,6 +174,17 @@ const envSchema = z
     /** A push is retried (with backoff) for this long after it was queued, then given up. */
     PUSH_RETRY_FOR_MS: intFrom(5_400_000, 1000),
     PUSH_TIMEOUT_MS: intFrom(10_000, 100),
+    /** Messages older than this many days are deleted (SPEC "Retention"); unset: kept forever. */
+    MESSAGE_RETENTION_DAYS: z.preprocess(
+      blankAsUnset,
+      z.coerce.number().int().min(1).max(36_500).optional(),
+    ),
+    /** The retention job's period: one run per period, whichever node queues it; 0: this node queues none. */
+    RETENTION_INTERVAL_MS: intFrom(3_600_000, 0).refine((v) => v === 0 || v >= 1000, {
+      message: 'must be 0 (this node queues no retention run) or at least 1000',
+    }),
+    /** `GET /api/users/me/export` per user per RATE_LIMIT_WINDOW_MS (it reads everything I wrote). */
+    EXPORT_RATE_LIMIT_MAX: intFrom(5, 1),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {

@@ -220,6 +220,35 @@ describe('other variables', () => {
   );
 });
 
+describe('retention and export', () => {
+  it('MESSAGE_RETENTION_DAYS unset or empty keeps messages forever; a positive number is read', () => {
+    expect(load({}).MESSAGE_RETENTION_DAYS).toBeUndefined();
+    expect(load({ MESSAGE_RETENTION_DAYS: '' }).MESSAGE_RETENTION_DAYS).toBeUndefined();
+    expect(load({ MESSAGE_RETENTION_DAYS: '90' }).MESSAGE_RETENTION_DAYS).toBe(90);
+  });
+
+  it.each(['0', '-3', '1.5', 'forever', '99999'])(
+    "MESSAGE_RETENTION_DAYS='%s' is refused naming it",
+    (value) => {
+      expectNames(configError({ MESSAGE_RETENTION_DAYS: value }), 'MESSAGE_RETENTION_DAYS');
+    },
+  );
+
+  it('RETENTION_INTERVAL_MS is an hour by default, 0 (queue none) or at least a second', () => {
+    expect(load({}).RETENTION_INTERVAL_MS).toBe(3_600_000);
+    expect(load({ RETENTION_INTERVAL_MS: '0' }).RETENTION_INTERVAL_MS).toBe(0);
+    expect(load({ RETENTION_INTERVAL_MS: '60000' }).RETENTION_INTERVAL_MS).toBe(60_000);
+    for (const value of ['10', '-1', 'hourly'])
+      expectNames(configError({ RETENTION_INTERVAL_MS: value }), 'RETENTION_INTERVAL_MS');
+  });
+
+  it('EXPORT_RATE_LIMIT_MAX is 5 by default and at least 1', () => {
+    expect(load({}).EXPORT_RATE_LIMIT_MAX).toBe(5);
+    expect(load({ EXPORT_RATE_LIMIT_MAX: '2' }).EXPORT_RATE_LIMIT_MAX).toBe(2);
+    expectNames(configError({ EXPORT_RATE_LIMIT_MAX: '0' }), 'EXPORT_RATE_LIMIT_MAX');
+  });
+});
+
 describe('HOST', () => {
   it('outside production the server listens on loopback unless HOST says otherwise', () => {
     expect(load({}).HOST).toBe('127.0.0.1');

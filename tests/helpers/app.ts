@@ -33,6 +33,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     VAPID_PRIVATE_KEY: TEST_VAPID.privateKey,
     // Jobs (push) run only in the tests about them: no other test sends anything anywhere.
     JOBS_WORKER: 'false',
+    // Nor is a retention run queued: a test that counts the queue's jobs finds only its own.
+    RETENTION_INTERVAL_MS: '0',
     RATE_LIMIT_MAX: '1000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
     SOCKET_MESSAGE_LIMIT: '1000000',

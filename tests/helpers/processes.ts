@@ -41,6 +41,7 @@ export function processEnv(overrides: Record<string, string> = {}): Record<strin
     VAPID_PRIVATE_KEY: TEST_VAPID.privateKey,
     // As in-process apps: jobs (push) run only in the tests about them.
     JOBS_WORKER: 'false',
+    RETENTION_INTERVAL_MS: '0',
     RATE_LIMIT_MAX: '1000000',
     AUTH_RATE_LIMIT_MAX: '1000000',
     SOCKET_MESSAGE_LIMIT: '1000000',
