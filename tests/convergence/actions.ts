@@ -1,4 +1,4 @@
-import { REGISTERED_PASSWORD } from '../faults/support.js';
+import { REGISTERED_PASSWORD, type Registered } from '../faults/support.js';
 import { sleep } from '../helpers/sockets.js';
 import type { ConvergenceClient } from './client.js';
 import type { WireMessage } from './model.js';
@@ -36,6 +36,7 @@ const ACTIONS = {
   reconnect: 7,
   switchNode: 5,
   relogin: 3,
+  moderated: 3,
 } as const;
 type Action = keyof typeof ACTIONS;
 
@@ -58,6 +59,11 @@ export class User {
     private readonly rec: Recorder,
     /** Every user's name: sends and edits mention some of them (and sometimes `@all`). */
     private readonly usernames: readonly string[] = [],
+    /** The run's rooms with their owner, who mutes and bans me in `moderated`. */
+    private readonly owners: ReadonlyMap<
+      string,
+      { owner: Registered; type: 'public' | 'private' }
+    > = new Map(),
   ) {}
 
   /** Text with, sometimes, a mention of a random user and `@all`. */
@@ -214,6 +220,89 @@ export class User {
     });
     if (code !== undefined && code !== 'OK' && code !== 'NOT_FOUND')
       this.rec.fail(`${this.client.name}: read ${id}: ${code}`);
+  }
+
+  /**
+   * A REST call as a room's owner (whose token changes when they sign in again: a 401 from a token
+   * just replaced is retried with the new one).
+   */
+  private asOwner(owner: Registered, method: string, path: string, body?: unknown) {
+    return this.retry(`${this.client.name}: ${method} ${path} by its owner`, async () => {
+      const url = this.side.pick(this.client.urls);
+      const token = owner.accessToken;
+      const res = await restCall(this.rec, `${method} ${path} on ${url}`, url + path, {
+        method,
+        token,
+        body,
+      });
+      if (res.status === 401 && owner.accessToken !== token) throw new Transient('new token');
+      return res;
+    });
+  }
+
+  /**
+   * SPEC "Room moderation", from the member's side: the owner of one of my rooms mutes me (my sends
+   * are refused with 403, nothing stored) and unmutes me; or bans me: my sockets stop receiving the
+   * room (any event after its `room-left` is a leak), my send is refused, and once unbanned I am back
+   * (joining a public room myself, re-added to a private one) with a view synced from the start.
+   */
+  private async moderated(): Promise<void> {
+    const me = this.client.user.id;
+    const rooms = this.rooms.filter((r) => {
+      const o = this.owners.get(r);
+      return o !== undefined && o.owner.id !== me;
+    });
+    if (rooms.length === 0) return this.send();
+    const room = this.rng.pick(rooms);
+    const { owner, type } = this.owners.get(room)!;
+    const name = this.client.name;
+    const refusedSend = async (why: string) => {
+      const res = await this.retry(`${name}: send while ${why}`, () =>
+        this.client.rest('POST', '/api/messages', { room, content: `while ${why}` }),
+      );
+      if (res && res.status !== 403 && res.status !== 404)
+        this.rec.fail(`${name}: a send while ${why} answered ${res.status} ${res.code}`);
+    };
+    const expect = (
+      what: string,
+      res: { status: number; code?: string } | undefined,
+      ok: number[],
+    ) => {
+      if (res && !ok.includes(res.status))
+        this.rec.fail(`${name}: ${what} answered ${res.status} ${res.code}`);
+    };
+    if (this.rng.chance(0.5)) {
+      this.rec.count('muted');
+      const path = `/api/rooms/${room}/members/${me}/mute`;
+      expect('mute', await this.asOwner(owner, 'POST', path, { minutes: 5 }), [200]);
+      await refusedSend('muted');
+      expect('unmute', await this.asOwner(owner, 'DELETE', path), [200]);
+      return;
+    }
+    this.rec.count(`banned from a ${type} room`);
+    this.client.banning.add(room);
+    // 409: an earlier try did ban me, and its answer was lost.
+    const banned = await this.asOwner(owner, 'POST', `/api/rooms/${room}/bans`, { userId: me });
+    expect('ban', banned, [201, 409]);
+    await this.client.leaveBanned(room);
+    await refusedSend('banned');
+    // 404: an earlier try did lift it.
+    expect(
+      'unban',
+      await this.asOwner(owner, 'DELETE', `/api/rooms/${room}/bans/${me}`),
+      [200, 404],
+    );
+    // The view exists before I am back: events of the room from then on are mine to apply.
+    this.client.rejoined(room);
+    const back =
+      type === 'public'
+        ? await this.retry(`${name}: rejoin`, () =>
+            this.client.rest('POST', `/api/rooms/${room}/join`),
+          )
+        : await this.asOwner(owner, 'POST', `/api/rooms/${room}/members`, { userId: me });
+    expect('coming back', back, [200, 201]);
+    this.client.banning.delete(room);
+    this.client.requestSync([room]);
   }
 
   /** Offline for a moment, then back on a random node (missing events meanwhile). */

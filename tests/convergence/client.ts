@@ -17,6 +17,12 @@ export class ConvergenceClient {
   socket: ClientSocket | undefined;
   url: string;
   readonly views = new Map<string, RoomView>();
+  /** Rooms I am banned from right now: any event of one of them is a leak. */
+  readonly banned = new Set<string>();
+  /** Rooms whose ban is under way, until I am back in: a sync may be refused for them meanwhile. */
+  readonly banning = new Set<string>();
+  /** Rooms whose `room-left` this socket received. */
+  private readonly left = new Set<string>();
   closed = false;
   /** Bumped for every socket: events of an older socket are ignored. */
   private generation = 0;
@@ -62,6 +68,8 @@ export class ConvergenceClient {
         return;
       }
       const view = this.views.get(room);
+      if (!view && this.banned.has(room))
+        return this.rec.fail(`${this.name} on ${url}: ${event} of ${room} after its ban (a leak)`);
       if (!view) return this.rec.fail(`${this.name} got ${event} of ${room}, not one of its rooms`);
       const last = lastRev.get(room) ?? 0;
       if (rev <= last)
@@ -87,6 +95,9 @@ export class ConvergenceClient {
     socket.on('message-reaction', (e: ReactionEvent) =>
       on('message-reaction', e.room, e.rev, (v) => v.applyReactions(e) !== 'unknown'),
     );
+    socket.on('room-left', (p: { room: string }) => {
+      if (gen === this.generation) this.left.add(p.room);
+    });
     socket.on('disconnect', () => {
       if (gen === this.generation && !this.closed) this.ensureConnected();
     });
@@ -127,6 +138,33 @@ export class ConvergenceClient {
     this.socket = socket;
     this.url = url;
     this.requestSync(this.views.keys());
+  }
+
+  /**
+   * After my ban from `room`: its view goes once this socket got `room-left` (events sent before
+   * the removal may still be on their way until then), at once when no socket is up (the next one is
+   * subscribed from the database). A `room-left` lost to a fault (Redis down) is waited for 5 s; then
+   * the socket is replaced, as a client that doubts its subscriptions would. From then on, any event
+   * of the room is a leak.
+   */
+  async leaveBanned(room: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (this.connected && !this.left.has(room) && Date.now() < deadline) await sleep(10);
+    if (this.connected && !this.left.has(room)) {
+      this.rec.count('room-left late: socket replaced');
+      this.drop();
+      this.ensureConnected();
+    }
+    this.views.delete(room);
+    this.wanted.delete(room);
+    this.banned.add(room);
+    this.left.delete(room);
+  }
+
+  /** Back in `room` after the ban was lifted: a new view, filled by a sync from the start. */
+  rejoined(room: string): void {
+    this.banned.delete(room);
+    this.views.set(room, new RoomView());
   }
 
   /** Closes the socket (the user went offline); events still in flight are ignored. */
@@ -232,7 +270,12 @@ export class ConvergenceClient {
 
   /** `sync` by rev, again while `hasMore`; every reply is checked against SPEC.md as it is applied. */
   private async syncOnce(rooms: string[]): Promise<void> {
-    let asked = rooms.map((room) => ({ room, rev: this.views.get(room)!.rev }));
+    // A room I was banned from meanwhile is not asked (nor is its refusal a problem).
+    // The views asked for: one replaced meanwhile (banned, then back) is synced afresh, not from this.
+    const viewsAsked = new Map(
+      rooms.filter((room) => this.views.has(room)).map((room) => [room, this.views.get(room)!]),
+    );
+    let asked = [...viewsAsked].map(([room, view]) => ({ room, rev: view.rev }));
     while (asked.length > 0) {
       const ack = await this.emit<SyncEntry[]>('sync', { rooms: asked }, 10_000);
       if (!ack.success || !Array.isArray(ack.data)) {
@@ -242,7 +285,10 @@ export class ConvergenceClient {
       const again: typeof asked = [];
       for (const { room, rev: from } of asked) {
         const entry = ack.data.find((e) => e.room === room);
-        const result = applySyncEntry(this.views.get(room)!, from, entry);
+        const view = this.views.get(room);
+        if (!view || view !== viewsAsked.get(room)) continue;
+        if (entry?.error && this.banning.has(room)) continue;
+        const result = applySyncEntry(view, from, entry);
         for (const problem of result.problems)
           this.rec.failOnce(
             `${this.name} ${room} ${problem}`,

@@ -26,6 +26,8 @@ export interface Cast {
   rooms: string[];
   /** user id → the rooms they are a member of. */
   roomsOf: Map<string, string[]>;
+  /** The rooms the run created (not general) → their owner and type: who moderates them. */
+  owners: Map<string, { owner: Registered; type: 'public' | 'private' }>;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function setUpCast(rng: Rng, urls: string[], count: number): Promis
   const general = await roomId(urls[0]!, users[0]!.accessToken, 'general');
   const roomsOf = new Map(users.map((u) => [u.id, [general]]));
   const rooms = [general];
+  const owners: Cast['owners'] = new Map();
   const kinds = ['public', 'private', 'private'] as const;
   for (const [i, type] of kinds.entries()) {
     const owner = users[i]!;
@@ -46,6 +49,7 @@ export async function setUpCast(rng: Rng, urls: string[], count: number): Promis
       type,
     });
     rooms.push(room.id);
+    owners.set(room.id, { owner, type });
     roomsOf.get(owner.id)!.push(room.id);
     for (const user of users) {
       if (user === owner || !rng.chance(0.5)) continue;
@@ -58,7 +62,7 @@ export async function setUpCast(rng: Rng, urls: string[], count: number): Promis
       roomsOf.get(user.id)!.push(room.id);
     }
   }
-  return { users, rooms, roomsOf };
+  return { users, rooms, roomsOf, owners };
 }
 
 export interface RunResult {
@@ -99,6 +103,7 @@ export async function runActions(
       rng.fork(2000 + i),
       rec,
       cast.users.map((x) => x.username),
+      cast.owners,
     );
   });
   await Promise.all(users.map((u, i) => u.client.reconnect(urls[i % urls.length])));
