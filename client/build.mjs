@@ -10,10 +10,11 @@ const out = join(root, '..', 'public');
 export async function buildClient() {
   const { build } = await import('esbuild');
   await mkdir(out, { recursive: true });
-  await Promise.all([
+  // The chat (main.ts → app.js) and the admin dashboard at /admin (admin.ts → admin.js).
+  const script = (entry, outfile) =>
     build({
-      entryPoints: [join(root, 'main.ts')],
-      outfile: join(out, 'app.js'),
+      entryPoints: [join(root, entry)],
+      outfile: join(out, outfile),
       bundle: true,
       format: 'iife',
       platform: 'browser',
@@ -22,16 +23,21 @@ export async function buildClient() {
       sourcemap: 'linked',
       legalComments: 'none',
       logLevel: 'warning',
-    }),
+    });
+  const styles = (file) =>
     build({
-      entryPoints: [join(root, 'style.css')],
-      outfile: join(out, 'style.css'),
+      entryPoints: [join(root, file)],
+      outfile: join(out, file),
       bundle: true,
       minify: true,
       logLevel: 'warning',
-    }),
-    copyFile(join(root, 'index.html'), join(out, 'index.html')),
-    copyFile(join(root, 'sw.js'), join(out, 'sw.js')),
+    });
+  await Promise.all([
+    script('main.ts', 'app.js'),
+    script('admin.ts', 'admin.js'),
+    styles('style.css'),
+    styles('admin.css'),
+    ...['index.html', 'admin.html', 'sw.js'].map((f) => copyFile(join(root, f), join(out, f))),
   ]);
 }
 

@@ -38,10 +38,13 @@ function defaultDir(): string {
 
 /** Top-level files only (`/`, `/app.js`, `/style.css`...): API and file paths pass straight through. */
 const CLIENT_PATH = /^\/(?:[\w-]+\.(?:html|js|css|map|png|svg|ico|webmanifest))?$/;
+/** Pages at a path of their own, with the file that holds them: the admin dashboard. */
+const PAGES: Record<string, string> = { '/admin': 'admin.html' };
 
 /**
- * Serves the browser demo client (built from client/ into public/ by `npm run build:client`) at `/`.
- * Without a build, `/` answers with a short note saying how to make one.
+ * Serves the browser demo client (built from client/ into public/ by `npm run build:client`) at `/`,
+ * and its admin dashboard at `/admin`. Without a build, each answers with a short note saying how to
+ * make one.
  */
 export function demoClientRoutes(options: { dir?: string; publicUrl?: string } = {}): Router {
   const dir = options.dir ?? defaultDir();
@@ -59,16 +62,18 @@ export function demoClientRoutes(options: { dir?: string; publicUrl?: string } =
   });
 
   const handler: RequestHandler = (req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !CLIENT_PATH.test(req.path)) {
-      return next();
-    }
-    if ((req.path === '/' || req.path === '/index.html') && !existsSync(join(dir, 'index.html'))) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const page = Object.hasOwn(PAGES, req.path) ? PAGES[req.path] : undefined;
+    if (!page && !CLIENT_PATH.test(req.path)) return next();
+    const file = page ?? (req.path === '/' ? 'index.html' : req.path.slice(1));
+    if ((page || file === 'index.html') && !existsSync(join(dir, file))) {
       res
         .status(503)
         .type('text/plain')
         .send('The demo client is not built. Run `npm run build:client`, then reload.\n');
       return;
     }
+    if (page) req.url = `/${page}`;
     serve(req, res, next);
   };
   router.use(handler);

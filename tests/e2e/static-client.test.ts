@@ -38,6 +38,22 @@ describe('demoClientRoutes', () => {
     expect(script.headers['cache-control']).toBe('no-cache');
   });
 
+  it('serves the admin dashboard at /admin, with the same CSP, and nothing under it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-client-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>chat</title>');
+    writeFileSync(join(dir, 'admin.html'), '<!doctype html><title>admin</title>');
+    const http = appWith(dir);
+    const page = await http.get('/admin').expect(200);
+    expect(page.text).toContain('<title>admin</title>');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    await http.head('/admin').expect(200);
+    await http.get('/admin/').expect(404);
+    await http.get('/admin/users').expect(404);
+    await http.post('/admin').expect(404);
+    const unbuilt = await appWith(mkdtempSync(join(tmpdir(), 'demo-client-'))).get('/admin');
+    expect([unbuilt.status, unbuilt.text]).toEqual([503, expect.stringContaining('build:client')]);
+  });
+
   it("allows pictures from PUBLIC_URL's origin, where local file URLs point", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'demo-client-'));
     writeFileSync(join(dir, 'index.html'), '<!doctype html>');
