@@ -1,5 +1,6 @@
 import { ApiError, accessToken, errorText, get, post, refreshToken, setTokens } from './api';
-import { loadActivity, wirePanels } from './admin-panels';
+import { loadActivity } from './admin-activity';
+import { wirePanels } from './admin-panels';
 import { $, displayName, toast } from './dom';
 import type { AuthResult, User } from './types';
 
