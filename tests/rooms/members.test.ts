@@ -62,6 +62,8 @@ describe('GET /api/rooms/:id/members', () => {
       role: 'owner',
       joinedAt: expect.any(String),
       lastReadSeq: 0,
+      muted: false,
+      mutedUntil: null,
     });
     expect(JSON.stringify(data)).not.toContain('email');
   });
