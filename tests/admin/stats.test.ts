@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../src/db/client.js';
+import { queryRows, type Database } from '../../src/db/client.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   createRoom,
@@ -170,6 +171,29 @@ describe('GET /api/admin/stats', () => {
 });
 
 describe('/metrics', () => {
+  it('reads the figures once per scrape (two statements), and NaN when the database fails', async () => {
+    let statements = 0;
+    const broken = {
+      db: {
+        execute: () => {
+          statements += 1;
+          return Promise.reject(new Error('database down'));
+        },
+      },
+      poolStats: () => ({ total: 0, idle: 0, waiting: 0 }),
+      onQuery: () => undefined,
+    } as unknown as Database;
+    const metrics = createMetrics(broken, () => 0);
+    const text = await metrics.registry.metrics();
+    // prom-client writes NaN as `Nan`; Prometheus reads it either way (case-insensitive).
+    expect(text).toMatch(/^chat_users nan$/im);
+    expect(text).toMatch(/^chat_messages_today nan$/im);
+    expect(text).toMatch(/^socket_connections 0$/m);
+    expect(statements).toBe(2);
+    await metrics.registry.metrics();
+    expect(statements).toBe(4);
+  });
+
   it('shows the totals and today’s figures as gauges', async () => {
     const res = await t.http.get('/metrics');
     expect(res.status).toBe(200);
