@@ -8,7 +8,7 @@ import type { Server as IoServer } from 'socket.io';
 import type { Config } from './config/config.js';
 import type { AppContext } from './context.js';
 import type { Database } from './db/client.js';
-import { requireAuth } from './http/auth.js';
+import { actorOf, requireAuth } from './http/auth.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { createLimiter, type RateLimitStoreFactory } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
@@ -44,6 +44,9 @@ import { createPushService } from './modules/push/push.service.js';
 import { createAdminService } from './modules/admin/admin.service.js';
 import { createJobWorker } from './jobs/queue.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createMyDataService } from './modules/users/my-data.service.js';
+import { createMembershipsService } from './modules/rooms/memberships.service.js';
+import { verifyPassword } from './modules/auth/passwords.js';
 import { attachSocketServer } from './realtime/connections.js';
 import { clientAddress, createIo } from './realtime/io.js';
 import { connectRedis, type RedisConnections } from './realtime/redis.js';
@@ -169,6 +172,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onStatusChanged: (user, previous, status) =>
       presence.statusChanged(user.id, user.username, previous, status),
   });
+  const memberships = createMembershipsService(ctx, {
+    prepareRoomDeletion: files.prepareRoomDeletion,
+  });
+  const myData = createMyDataService(ctx, {
+    verifyPassword,
+    revokeAllSessions: auth.revokeAllSessions,
+    rooms: memberships,
+    messages,
+    files,
+    removeAvatar: avatars.removeAvatar,
+    unsubscribeAll: push.unsubscribeAll,
+  });
   // Several nodes may run it: each batch takes a try-lock, so only one of them does the work.
   const authCleanup = startAuthCleanup(ctx, config.CLEANUP_INTERVAL_MS);
 
@@ -221,11 +236,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
     failedOnly: true,
     storeFactory: rateLimitStore,
   });
+  // The export reads everything a user wrote: a few per user per window, on every node (Redis).
+  const exportLimiter = createLimiter({
+    name: 'export',
+    windowMs: config.RATE_LIMIT_WINDOW_MS,
+    limit: config.EXPORT_RATE_LIMIT_MAX,
+    key: (req) => actorOf(req).userId,
+    storeFactory: rateLimitStore,
+  });
   const authenticate = requireAuth(auth.authenticate);
 
   const services: Services = {
     auth,
     users,
+    myData,
     presence,
     rooms,
     moderation,
@@ -266,7 +290,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   const mountOptions = {
     authenticate,
-    limiters: { auth: authLimiter },
+    limiters: { auth: authLimiter, export: exportLimiter },
     maxUploadBytes: config.maxUploadBytes,
   };
   // Outside /api/v1 (no general limiter, no JSON body): health, metrics, the local driver's files.

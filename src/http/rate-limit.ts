@@ -1,5 +1,5 @@
 import { rateLimit, type Store } from 'express-rate-limit';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { rateLimited } from '../errors.js';
 
 /** Makes the store for one limiter; in memory by default, Redis when REDIS_URL is set. */
@@ -11,6 +11,8 @@ export interface LimiterOptions {
   limit: number;
   /** Count only failed requests (status >= 400), as for login attempts. */
   failedOnly?: boolean;
+  /** What is counted: the client address by default; e.g. the signed-in user behind requireAuth. */
+  key?: (req: Request) => string;
   storeFactory?: RateLimitStoreFactory;
 }
 
@@ -28,7 +30,7 @@ function storeErrorLogger(name: string) {
 }
 
 /**
- * A per-IP limiter that answers 429 in the standard error shape, with Retry-After. While its store
+ * A limiter (per IP, or per `key`) that answers 429 in the standard error shape, with Retry-After. While its store
  * fails (Redis down) requests pass without a limit rather than fail with 500.
  */
 export function createLimiter(options: LimiterOptions): RequestHandler {
@@ -42,6 +44,7 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
     skipFailedRequests: false,
     skipSuccessfulRequests: options.failedOnly ?? false,
     store: options.storeFactory?.(options.name),
+    ...(options.key ? { keyGenerator: options.key } : {}),
     // X-Forwarded-For is honoured only through TRUST_PROXY; a stray header is not worth a warning.
     validate: { xForwardedForHeader: false },
     handler: (req, _res, next) => {

@@ -24,7 +24,7 @@ export interface ResponseDoc {
 }
 
 /** Extra per-route middleware the HTTP layer owns, named so the declaration stays plain data. */
-export type RouteLimit = 'auth';
+export type RouteLimit = 'auth' | 'export';
 
 /** A multipart/form-data body: one file in `field`, text fields checked by `fields`. */
 export interface MultipartSpec<B = unknown> {

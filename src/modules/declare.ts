@@ -12,6 +12,7 @@ import type { TypingService } from './rooms/typing.service.js';
 import type { PushService } from './push/push.service.js';
 import type { PresenceService } from './users/presence.service.js';
 import type { UsersService } from './users/users.service.js';
+import type { MyDataService } from './users/my-data.service.js';
 
 /**
  * Every feature's service, as the composition root (modules/index.ts) builds them. Route and event
@@ -20,6 +21,8 @@ import type { UsersService } from './users/users.service.js';
 export interface Services {
   auth: AuthService;
   users: UsersService;
+  /** My data: export and erasure (SPEC "My data"). */
+  myData: MyDataService;
   presence: PresenceService;
   rooms: RoomsService;
   moderation: ModerationService;

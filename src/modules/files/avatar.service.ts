@@ -19,6 +19,15 @@ export function createAvatarService(
   const { db } = ctx;
   const { storage, purge } = deps;
   return {
+    /** Removes a user's avatar, the stored image too (erasure); nothing to do when there is none. */
+    async removeAvatar(userId: string): Promise<void> {
+      const updated = await updateUserAvatar(db, userId, { avatarUrl: null, avatarKey: null });
+      if (updated?.previousKey)
+        await purge([
+          { key: updated.previousKey, contentType: 'image/webp', visibility: 'public' },
+        ]);
+    },
+
     async setAvatar(actor: Actor, buffer: Buffer): Promise<OwnUser> {
       const type = await detectType(buffer);
       if (!IMAGE_MIMES.includes(type.mime))

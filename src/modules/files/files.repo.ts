@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import {
   files,
@@ -25,6 +25,46 @@ export async function filesOfMessages(db: Executor, messageIds: string[]): Promi
 /** Deletes the file rows of a message and returns them, so their stored objects can be removed. */
 export async function deleteFilesOfMessage(db: Executor, messageId: string): Promise<FileRow[]> {
   return db.delete(files).where(eq(files.messageId, messageId)).returning();
+}
+
+/** A page of the files a user uploaded into one room, by message seq (their data export). */
+export async function uploadsInRoom(
+  db: Executor,
+  params: { uploaderId: string; roomId: string; afterSeq: number; limit: number },
+): Promise<FileRow[]> {
+  return db
+    .select()
+    .from(files)
+    .where(
+      and(
+        eq(files.roomId, params.roomId),
+        eq(files.uploaderId, params.uploaderId),
+        gt(files.messageSeq, params.afterSeq),
+      ),
+    )
+    .orderBy(asc(files.messageSeq))
+    .limit(params.limit);
+}
+
+/** Deletes up to `limit` file rows of an uploader and returns them, so their objects can go too. */
+export async function deleteUploadsOf(
+  db: Executor,
+  uploaderId: string,
+  limit: number,
+): Promise<FileRow[]> {
+  return db
+    .delete(files)
+    .where(
+      inArray(
+        files.id,
+        db
+          .select({ id: files.id })
+          .from(files)
+          .where(eq(files.uploaderId, uploaderId))
+          .limit(limit),
+      ),
+    )
+    .returning();
 }
 
 export async function filesOfRoom(db: Executor, roomId: string): Promise<FileRow[]> {

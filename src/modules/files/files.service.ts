@@ -233,6 +233,41 @@ export function createFilesService(
       await purge(objectsOf(await repo.deleteFilesOfMessage(db, message.id)));
     },
 
+    /** A page of the files a user uploaded into one room, with fresh URLs (their data export). */
+    async uploadsInRoom(params: {
+      uploaderId: string;
+      roomId: string;
+      afterSeq: number;
+      limit: number;
+    }): Promise<
+      (FileView & { messageId: string; room: string; seq: number; createdAt: string })[]
+    > {
+      const rows = await repo.uploadsInRoom(db, params);
+      return Promise.all(
+        rows.map(async (f) => ({
+          ...(await view(f)),
+          messageId: f.messageId,
+          room: f.roomId,
+          seq: f.messageSeq,
+          createdAt: f.createdAt.toISOString(),
+        })),
+      );
+    },
+
+    /**
+     * Deletes every file a user uploaded, rows then stored objects, in batches (erasure: what the
+     * deletion of their messages left, e.g. after a crash between a deletion and its purge); how many.
+     */
+    async purgeUploadsOf(uploaderId: string): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const rows = await repo.deleteUploadsOf(db, uploaderId, 200);
+        await purge(objectsOf(rows));
+        total += rows.length;
+        if (rows.length < 200) return total;
+      }
+    },
+
     /** Before a room is deleted: remembers its objects and returns the purge to run after the delete. */
     async prepareRoomDeletion(room: RoomRow): Promise<() => Promise<void>> {
       const objects = objectsOf(await repo.filesOfRoom(db, room.id));

@@ -40,6 +40,8 @@ import {
   newMessage,
 } from './messages.events.js';
 import * as repo from './messages.repo.js';
+import * as sentRepo from './sent.repo.js';
+import type { SentMessage } from './sent.repo.js';
 import type { NewMessage, ReactionGroup, SearchAfter, StoredMessage } from './messages.repo.js';
 import { requireMessageAccess } from './messages.port.js';
 import type { SendMessageInput } from './messages.schemas.js';
@@ -374,6 +376,25 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
      * that `filter` picks, in batches under the room's lock, each batch's `record` in its transaction.
      */
     removeMatching: deletions.removeMatching,
+
+    /** Deletes every live message a user sent, room by room, as ordinary deletions; how many. */
+    async removeAllSentBy(userId: string): Promise<number> {
+      let total = 0;
+      for (const roomId of await repo.roomsWithLiveMessagesOf(db, userId))
+        total += (await deletions.removeMatching(roomId, { senderId: userId })).deleted;
+      return total;
+    },
+
+    /** The rooms a user ever sent a message in, left ones included (their data export). */
+    roomsSentIn: (userId: string): Promise<string[]> => sentRepo.roomsSentIn(db, userId),
+
+    /** A page of what a user sent in one room, by seq, deleted ones without content (their export). */
+    sentInRoom: (params: {
+      senderId: string;
+      roomId: string;
+      afterSeq: number;
+      limit: number;
+    }): Promise<SentMessage[]> => sentRepo.sentInRoom(db, params),
 
     /** Toggles my reaction with this emoji and returns the message's reactions. */
     async react(

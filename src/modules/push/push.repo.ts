@@ -44,6 +44,15 @@ export async function deleteSubscription(
   return rows.length > 0;
 }
 
+/** Deletes every subscription of a user (erasure); how many. */
+export async function deleteSubscriptionsOf(db: Executor, userId: string): Promise<number> {
+  const rows = await db
+    .delete(pushSubscriptions)
+    .where(eq(pushSubscriptions.userId, userId))
+    .returning({ id: pushSubscriptions.id });
+  return rows.length;
+}
+
 export async function deleteSubscriptionById(db: Executor, id: string): Promise<void> {
   await db.delete(pushSubscriptions).where(eq(pushSubscriptions.id, id));
 }

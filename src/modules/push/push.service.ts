@@ -156,6 +156,11 @@ export function createPushService(
       return { id: row.id, endpoint: row.endpoint, createdAt: row.createdAt.toISOString() };
     },
 
+    /** Deletes every subscription of a user: no push reaches their browsers again (erasure). */
+    unsubscribeAll(userId: string): Promise<number> {
+      return repo.deleteSubscriptionsOf(db, userId);
+    },
+
     async unsubscribe(actor: Actor, endpoint: string): Promise<{ endpoint: string }> {
       if (!(await repo.deleteSubscription(db, actor.userId, endpoint)))
         throw notFound('Push subscription');

@@ -245,6 +245,19 @@ export async function listRoomIdsOfUser(db: Executor, userId: string): Promise<s
   return rows.map((r) => r.roomId);
 }
 
+/** Every room a user belongs to, with the membership, oldest membership first (their data export). */
+export async function listMembershipsOf(
+  db: Executor,
+  userId: string,
+): Promise<{ room: RoomRow; member: RoomMemberRow }[]> {
+  return db
+    .select({ room: rooms, member: roomMembers })
+    .from(roomMembers)
+    .innerJoin(rooms, eq(rooms.id, roomMembers.roomId))
+    .where(eq(roomMembers.userId, userId))
+    .orderBy(asc(roomMembers.joinedAt), asc(roomMembers.roomId));
+}
+
 /** The rooms of several users at once: re-checking a node's subscriptions after a Redis outage. */
 export async function listRoomIdsOfUsers(
   db: Executor,

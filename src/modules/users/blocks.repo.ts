@@ -72,6 +72,13 @@ export async function deleteBlock(
   return rows.length > 0;
 }
 
+/** Deletes every block a user made or is the object of (erasure: the account is no one any more). */
+export async function deleteBlocksOf(db: Executor, userId: string): Promise<void> {
+  await db
+    .delete(userBlocks)
+    .where(or(eq(userBlocks.blockerId, userId), eq(userBlocks.blockedId, userId)));
+}
+
 /** The users I blocked (or only `only`), most recent block first (keyset on (created_at, id)). */
 export async function listBlocked(
   db: Executor,

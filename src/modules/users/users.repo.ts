@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
 import { likePrefix } from '../../db/like.js';
 import { users, type UserRow, type UserStatus } from '../../db/schema/index.js';
@@ -187,6 +187,39 @@ export async function findShownUsers(
   if (options.columns === 'public')
     for (const r of rows) if (!(r.createdAt instanceof Date)) r.createdAt = new Date(r.createdAt);
   return rows;
+}
+
+/** The password hash of an erased account: no password verifies against it. */
+export const ERASED_PASSWORD_HASH = '!erased';
+
+/**
+ * Anonymises an account (SPEC "My data"), in one statement: `deleted-user-<n>` from `erased_user_seq`,
+ * no email, display name, bio or avatar, a password hash nothing verifies against, deactivated (no
+ * sign-in, every session refused) and `erased_at` set. The username and email are free at once.
+ * Undefined when there is no such account or it was erased already. A `deleted-user-<n>` someone
+ * registered as a name fails the statement (unique violation): the caller tries the next number.
+ */
+export async function anonymiseUser(db: Executor, id: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({
+      username: sql`'deleted-user-' || nextval('erased_user_seq')`,
+      email: null,
+      displayName: null,
+      bio: null,
+      avatarUrl: null,
+      avatarKey: null,
+      passwordHash: ERASED_PASSWORD_HASH,
+      status: 'offline',
+      role: 'user',
+      erasedAt: sql`now()`,
+      deactivatedAt: sql`coalesce(${users.deactivatedAt}, now())`,
+      deactivationReason: 'erased',
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(users.id, id), isNull(users.erasedAt)))
+    .returning();
+  return row;
 }
 
 export async function touchLastSeen(db: Executor, id: string): Promise<void> {

@@ -1,9 +1,13 @@
+import { sendJsonStream } from '../../http/respond.js';
 import { dataEnvelope, OwnUser, pageEnvelope, PublicUser } from '../../openapi/schemas.js';
 import { route } from '../declare.js';
 import {
   BlockedUser,
   blockedQuery,
   BlockState,
+  Erasure,
+  eraseBody,
+  MyDataExport,
   searchUsersQuery,
   statusBody,
   updateProfileBody,
@@ -136,6 +140,60 @@ export const usersRoutes = [
     success: { status: 200, schema: dataEnvelope(BlockState), description: 'Not blocked' },
     errors: [404],
     handler: ({ actor, params }, { users }) => users.unblock(actor, params.id),
+  }),
+  route({
+    method: 'get',
+    path: '/users/me/export',
+    operationId: 'exportMyData',
+    summary: 'Download my data',
+    description:
+      'One JSON document (as an attachment, `export-<username>.json`): my profile, my rooms with my ' +
+      'role, every message I sent (in rooms I left too; a deleted one without its content) and my ' +
+      "files with fresh signed URLs. Nothing of other people's messages. Written as it is read, page " +
+      'by page, so its size is not limited by memory; should the server fail midway the download is ' +
+      'cut short (invalid JSON), never passed off as complete. Limited per user ' +
+      '(`EXPORT_RATE_LIMIT_MAX` per `RATE_LIMIT_WINDOW_MS`).',
+    tag: 'Users',
+    auth: true,
+    limit: 'export',
+    reply: 'raw',
+    success: { status: 200, schema: dataEnvelope(MyDataExport), description: 'My data' },
+    errors: [429],
+    handler: async ({ actor, res }, { myData }) => {
+      const { filename, body } = await myData.exportData(actor);
+      async function* document() {
+        yield '{"success":true,"data":';
+        yield* body;
+        yield '}';
+      }
+      await sendJsonStream(res, document(), {
+        'Content-Disposition': `attachment; filename="${filename}"`,
+        'Cache-Control': 'no-store',
+      });
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/users/me',
+    operationId: 'eraseMyAccount',
+    summary: 'Erase my account',
+    description:
+      'Needs my password (403 when it is not right; limited like a login). Every session is revoked ' +
+      'and every socket closed; my messages are deleted as tombstones (the rooms hear ' +
+      '`message-deleted`), my files and avatar deleted, every room left (an owner hands the room to ' +
+      'the longest-standing admin, else member; a room left empty is deleted), my push subscriptions ' +
+      'and blocks removed; then the account is anonymised (`deleted-user-<n>`, no email, no profile) ' +
+      'and can never sign in again. My username and email are free at once. Asking again after a ' +
+      'failure finishes the job.',
+    tag: 'Users',
+    auth: true,
+    limit: 'auth',
+    body: eraseBody,
+    what: { body: 'erasure' },
+    reply: 'data',
+    success: { status: 200, schema: dataEnvelope(Erasure), description: 'Erased' },
+    errors: [403, 429],
+    handler: ({ actor, body }, { myData }) => myData.erase(actor, body.password),
   }),
   route({
     method: 'get',

@@ -1,7 +1,14 @@
 import { z } from 'zod';
-import { USER_STATUSES } from '../../db/schema/index.js';
+import { MESSAGE_TYPES, ROOM_TYPES, USER_STATUSES } from '../../db/schema/index.js';
 import { isPrintableLine, isPrintableText } from '../../http/text.js';
-import { named, PublicUser, UserStatus } from '../../openapi/schemas.js';
+import {
+  FileView,
+  named,
+  OwnUser,
+  PublicUser,
+  RoomRole,
+  UserStatus,
+} from '../../openapi/schemas.js';
 
 export const updateProfileBody = z
   .strictObject({
@@ -55,6 +62,72 @@ export const BlockedUser = named(
   'BlockedUser',
   z.strictObject({ user: PublicUser, blockedAt: z.iso.datetime() }),
   'An entry of my block list',
+);
+
+/** `DELETE /api/users/me`: my password again, as for a password change. */
+export const eraseBody = z.strictObject({
+  password: z.string().min(1, 'password is required').max(1024),
+});
+
+const time = z.iso.datetime().describe('ISO 8601, UTC');
+
+export const ExportedRoom = named(
+  'ExportedRoom',
+  z.strictObject({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    type: z.enum(ROOM_TYPES),
+    myRole: RoomRole,
+    joinedAt: time,
+  }),
+  'A room I am a member of, in my data export',
+);
+export const ExportedMessage = named(
+  'ExportedMessage',
+  z.strictObject({
+    id: z.string(),
+    room: z.string(),
+    seq: z.number().int(),
+    type: z.enum(MESSAGE_TYPES),
+    content: z.string().nullable().describe('Null once the message is deleted'),
+    replyTo: z.string().nullable(),
+    createdAt: time,
+    editedAt: time.nullable(),
+    deletedAt: time.nullable(),
+  }),
+  'A message I sent, in my data export',
+);
+export const ExportedFile = named(
+  'ExportedFile',
+  FileView.extend({
+    messageId: z.string(),
+    room: z.string(),
+    seq: z.number().int(),
+    createdAt: time,
+  }),
+  'A file I uploaded, with fresh signed URLs, in my data export',
+);
+export const MyDataExport = named(
+  'MyDataExport',
+  z.strictObject({
+    exportedAt: time,
+    user: OwnUser,
+    rooms: z.array(ExportedRoom),
+    messages: z.array(ExportedMessage).describe('Every message I sent, left rooms included'),
+    files: z.array(ExportedFile),
+  }),
+  'Everything I put in: my profile, my rooms, every message I sent and my files',
+);
+export const Erasure = named(
+  'Erasure',
+  z.strictObject({
+    erased: z.literal(true),
+    messagesDeleted: z.number().int().min(0),
+    filesDeleted: z.number().int().min(0),
+    roomsLeft: z.number().int().min(0),
+  }),
+  'What erasing my account did',
 );
 
 /** The payloads of the users' socket events (component names as in the AsyncAPI document). */
