@@ -32,6 +32,9 @@ import type {
   OwnUser as OwnUserType,
   PublicUser as PublicUserType,
 } from '../modules/users/users.presenter.js';
+import type { MembershipsService } from '../modules/rooms/memberships.service.js';
+import type { MyDataService } from '../modules/users/my-data.service.js';
+import type * as U from '../modules/users/users.schemas.js';
 import type { ErrorBody as ErrorBodyType } from '../errors.js';
 import type * as S from './schemas.js';
 
@@ -81,6 +84,11 @@ export type ServiceChecks = [
   Assert<Is<typeof S.PublicUser, Result<PresenceService['onlineUsersFor']>[number]>>,
   Assert<Is<typeof S.MemberRemoved, Result<RoomsService['removeMember']>>>,
   Assert<Is<typeof RoomRef, Result<TypingService['start']>>>,
+  // My data: the export's rows as the services read them, and what an erasure answers.
+  Assert<Is<typeof U.ExportedRoom, Result<MembershipsService['membershipsOf']>[number]>>,
+  Assert<Is<typeof U.ExportedMessage, Result<MessagesService['sentInRoom']>[number]>>,
+  Assert<Is<typeof U.ExportedFile, Result<FilesService['uploadsInRoom']>[number]>>,
+  Assert<Is<typeof U.Erasure, Result<MyDataService['erase']>>>,
   Assert<Same<SyncOk<z.output<typeof SyncEntry>>, SyncOk<SyncEntryType>>>,
   Assert<Same<SyncFailed<z.output<typeof SyncEntry>>, SyncFailed<SyncEntryType>>>,
   Assert<Same<SyncFailed<z.output<typeof SyncEntry>>['error'], SyncFailed<SyncEntryType>['error']>>,

@@ -661,6 +661,37 @@ describe('documented responses', () => {
     );
   });
 
+  it('my data', async () => {
+    // Alice's export: her messages (deleted ones too) and a file of hers that is still there.
+    await api.ok(
+      'post',
+      '/api/v1/files/upload',
+      {
+        auth: alice.auth,
+        fields: { room: pub.id },
+        files: { file: { buffer: png, filename: 'kept.png' } },
+      },
+      201,
+    );
+    const exported = await api.ok('get', '/api/v1/users/me/export', { auth: alice.auth });
+    const doc = exported.data as { messages: unknown[]; files: unknown[] };
+    expect(doc.messages.length).toBeGreaterThan(0);
+    expect(doc.files.length).toBeGreaterThan(0);
+    await api.fail('get', '/api/v1/users/me/export', {}, 401);
+
+    const leaving = await createUser(t);
+    await api.fail(
+      'delete',
+      '/api/v1/users/me',
+      { auth: leaving.auth, body: { password: 'not-the-password' } },
+      403,
+    );
+    await api.ok('delete', '/api/v1/users/me', {
+      auth: leaving.auth,
+      body: { password: leaving.password },
+    });
+  });
+
   it('system', async () => {
     await api.ok('get', '/health', {}, 200);
     await api.ok('get', '/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });

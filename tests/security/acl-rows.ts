@@ -239,6 +239,18 @@ export const REST_ROWS: RestRow[] = [
     params: () => ({ id: '00000000-0000-4000-8000-000000000000' }),
   }),
   row('GET', '/users/blocked', cells(signedIn(200))),
+  // My data: each caller exports their own; erasure refuses a wrong password, and the right one is
+  // tried on a user of its own (the row erases it).
+  row('GET', '/users/me/export', cells(signedIn(200))),
+  row('DELETE', '/users/me', cells(signedIn(403)), {
+    label: 'wrong password',
+    body: () => ({ password: 'not-the-password-1' }),
+  }),
+  row('DELETE', '/users/me', cells(signedIn(200)), {
+    label: 'the right password, a user of its own',
+    freshUser: true,
+    body: () => ({ password: 'correct horse battery' }),
+  }),
   // Each signed-in caller blocks (or unblocks) a user of its own, so no other row meets the block.
   row('POST', '/users/:id/block', cells(signedIn(200)), {
     params: async (_fx, c) => ({ id: c.signedIn ? (await c.watch.user(c.t)).id : c.cast.guest.id }),

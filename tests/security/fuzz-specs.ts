@@ -127,6 +127,9 @@ export function routeSpecs(
     'GET /api/v1/users/search': { query: { q: text, ...pageQuery } },
     'GET /api/v1/users/:id': {},
     'GET /api/v1/users/blocked': { query: pageQuery },
+    'GET /api/v1/users/me/export': {},
+    // Never the right password: the callers must outlive the fuzzing.
+    'DELETE /api/v1/users/me': { body: { password: text } },
     'POST /api/v1/users/:id/block': {},
     'DELETE /api/v1/users/:id/block': {},
     'GET /api/v1/rooms': { query: pageQuery },
