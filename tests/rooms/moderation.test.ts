@@ -399,3 +399,80 @@ describe('slow mode', () => {
     ]);
   });
 });
+
+describe('retention of a room', () => {
+  it('owner/admins set it (at most the instance’s, null: the instance’s again), members 403, audited', async () => {
+    const node = await startTestApp({
+      env: { ...redis, MESSAGE_RETENTION_DAYS: '30' },
+      testDb: db,
+    });
+    try {
+      const room = await publicRoom();
+      const patch = (who: TestUser, retentionDays: unknown) =>
+        node.http.patch(`/api/rooms/${room.id}`).set(who.auth).send({ retentionDays });
+      const set = await patch(roomAdmin, 7);
+      expect(set.status).toBe(200);
+      expect(set.body.data.retentionDays).toBe(7);
+      const longer = await patch(owner, 31);
+      expect(longer.status).toBe(400);
+      expect(longer.body.error.details[0].path).toBe('retentionDays');
+      expect((await patch(member, 1)).status).toBe(403);
+      expect((await patch(owner, 0)).status).toBe(400);
+      const cleared = await patch(owner, null);
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.data.retentionDays).toBeNull();
+      // Without an instance limit (nodeA), any positive number of days.
+      const free = await nodeA.http
+        .patch(`/api/rooms/${room.id}`)
+        .set(owner.auth)
+        .send({ retentionDays: 3650 });
+      expect(free.body.data.retentionDays).toBe(3650);
+      expect(
+        (await auditOf(room.id))
+          .filter((a) => a.action === 'room.retention')
+          .map((a) => [a.actor_id, a.details]),
+      ).toEqual([
+        [roomAdmin.id, { from: null, to: 7 }],
+        [owner.id, { from: 7, to: null }],
+        [owner.id, { from: null, to: 3650 }],
+      ]);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe('audit of room moderators', () => {
+  it("a moderator deleting someone's message, removing a member and the owner deleting the room are audited once each; a sender's own deletion is not", async () => {
+    const room = await publicRoom();
+    const theirs = await sendMessage(nodeA, member, room.id, 'to be moderated');
+    const own = await sendMessage(nodeA, roomAdmin, room.id, 'my own');
+    expect((await nodeB.http.delete(`/api/messages/${theirs.id}`).set(roomAdmin.auth)).status).toBe(
+      200,
+    );
+    expect((await nodeB.http.delete(`/api/messages/${own.id}`).set(roomAdmin.auth)).status).toBe(
+      200,
+    );
+    expect(
+      (await nodeA.http.delete(`/api/rooms/${room.id}/members/${other.id}`).set(roomAdmin.auth))
+        .status,
+    ).toBe(200);
+    expect((await nodeA.http.delete(`/api/rooms/${room.id}`).set(owner.auth)).status).toBe(200);
+    expect(await auditOf(theirs.id)).toEqual([
+      {
+        action: 'message.delete',
+        actor_id: roomAdmin.id,
+        details: { room: room.id, sender: member.id, by: 'room-moderator' },
+      },
+    ]);
+    expect(await auditOf(own.id)).toEqual([]);
+    expect(
+      (await auditOf(other.id))
+        .filter((a) => a.details.room === room.id)
+        .map((a) => [a.action, a.actor_id]),
+    ).toEqual([['member.remove', roomAdmin.id]]);
+    expect((await auditOf(room.id)).map((a) => [a.action, a.actor_id])).toEqual([
+      ['room.delete', owner.id],
+    ]);
+  });
+});

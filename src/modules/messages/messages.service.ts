@@ -4,6 +4,7 @@ import type { Tx } from '../../db/client.js';
 import { transaction } from '../../db/tx.js';
 import { isId } from '../../db/ids.js';
 import type { MessageRow } from '../../db/schema/index.js';
+import { appendAudit } from '../admin/admin.port.js';
 import {
   AppError,
   conflict,
@@ -342,10 +343,21 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     async remove(actor: Actor, id: string): Promise<DeletedEvent> {
       const { message, room } = await messageAccess(actor, id);
       const deleted = await changeUnderRoomLock(actor, room.id, async (tx, member) => {
-        if (message.senderId !== actor.userId && !isModerator(member)) {
+        const bySender = message.senderId === actor.userId;
+        if (!bySender && !isModerator(member)) {
           throw forbidden('Only the sender or a room owner/admin can delete this message');
         }
-        return repo.softDelete(tx, room.id, message.id);
+        const row = await repo.softDelete(tx, room.id, message.id);
+        // SPEC "Audit log": a message deleted by someone other than its sender (a room moderator).
+        if (row && !bySender)
+          await appendAudit(tx, {
+            actorId: actor.userId,
+            action: 'message.delete',
+            targetType: 'message',
+            targetId: message.id,
+            details: { room: room.id, sender: message.senderId, by: 'room-moderator' },
+          });
+        return row;
       });
       if (!deleted) throw notFound('Message');
       return (await deletions.announce(room.id, [deleted]))[0]!;

@@ -249,8 +249,8 @@ export function createModerationService(ctx: AppContext) {
       const instanceDays = ctx.config.MESSAGE_RETENTION_DAYS;
       if (
         instanceDays !== undefined &&
-        patch.retentionDays !== undefined &&
-        (patch.retentionDays === null || patch.retentionDays > instanceDays)
+        typeof patch.retentionDays === 'number' &&
+        patch.retentionDays > instanceDays
       ) {
         throw validationError('Invalid retention', [
           {

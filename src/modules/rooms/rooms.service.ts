@@ -19,6 +19,7 @@ import {
   roomUpdated,
 } from './rooms.events.js';
 import { isBanned } from './moderation.repo.js';
+import { appendAudit } from '../admin/admin.port.js';
 import { announceRemoval, removeMemberLocked } from './rooms.removal.js';
 import * as repo from './rooms.repo.js';
 import { ROLE_RANK } from './rooms.repo.js';
@@ -133,11 +134,17 @@ export function createRoomsService(
     });
   }
 
-  async function leaveRoom(room: RoomRow, userId: string): Promise<void> {
+  /** Leaves, or removes someone (`record`: the audit entry of a removal, in its transaction). */
+  async function leaveRoom(
+    room: RoomRow,
+    userId: string,
+    record?: (tx: Tx) => Promise<void>,
+  ): Promise<void> {
     await transaction(db, async (tx) => {
       // Room first: a send in progress holds the room's lock and then updates the sender's member row.
       if (!(await repo.lockRoom(tx, room.id))) throw notFound('Room');
       if (!(await removeMemberLocked(tx, room.id, userId))) throw notFound('Member');
+      await record?.(tx);
     });
     announceRemoval(broadcaster, room.id, userId);
   }
@@ -286,7 +293,27 @@ export function createRoomsService(
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be deleted');
       if (access.member.role !== 'owner') throw forbidden('Only the owner can delete this room');
       const purgeFiles = await hooks.prepareRoomDeletion?.(access.room);
-      await repo.deleteRoom(db, access.room.id);
+      const deleted = await transaction(db, async (tx) => {
+        if (!(await repo.lockRoom(tx, access.room.id))) return false;
+        // Still its owner at this moment (the room may have been handed over meanwhile).
+        const member = await repo.findMembership(tx, access.room.id, actor.userId);
+        if (member?.role !== 'owner') throw forbidden('Only the owner can delete this room');
+        // SPEC "Audit log": a room deleted, in the deletion's transaction.
+        await appendAudit(tx, {
+          actorId: actor.userId,
+          action: 'room.delete',
+          targetType: 'room',
+          targetId: access.room.id,
+          details: {
+            name: access.room.name,
+            type: access.room.type,
+            members: access.room.memberCount,
+            by: 'owner',
+          },
+        });
+        return repo.deleteRoom(tx, access.room.id);
+      });
+      if (!deleted) throw notFound('Room');
       await purgeFiles?.();
       broadcaster.toRoom(access.room.id, roomDeleted, { room: access.room.id });
       broadcaster.closeRoom(access.room.id);
@@ -427,7 +454,15 @@ export function createRoomsService(
       if (!target) throw notFound('Member');
       if (access.member.role === 'admin' && target.role !== 'member')
         throw forbidden('An admin can remove only members');
-      await leaveRoom(access.room, userId);
+      await leaveRoom(access.room, userId, (tx) =>
+        appendAudit(tx, {
+          actorId: actor.userId,
+          action: 'member.remove',
+          targetType: 'user',
+          targetId: userId,
+          details: { room: access.room.id },
+        }),
+      );
       return { room: access.room.id, userId, removed: true };
     },
 
