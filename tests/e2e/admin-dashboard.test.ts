@@ -1,15 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createUser, login, sendMessage, type TestUser } from '../helpers/factories.js';
 import { pdf, uploadOk } from '../files/support.js';
-import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
+import { ARTIFACTS, browserSkip, buildClientForBrowser, launchChromium } from './browser.js';
 
 /**
  * The admin dashboard at /admin in Debian's chromium (playwright-core, as the demo client's e2e
@@ -18,16 +15,11 @@ import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
  * Screenshots go to test-artifacts/e2e/admin-*.png. `pg` project only, like the other browser run.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join('test-artifacts', 'e2e');
 const WAIT = { timeout: 10_000 };
 const DAY_MS = 86_400_000;
 const today = () => new Date().toISOString().slice(0, 10);
 
-const skip = skipUnless(
-  requireOrSkip(existsSync(CHROMIUM), `chromium (${CHROMIUM})`),
-  onlyIn('pg'),
-);
+const skip = browserSkip;
 
 describe.skipIf(skip.skip)(skip.title('admin dashboard in a browser (e2e)'), () => {
   let app: TestApp;
@@ -41,14 +33,7 @@ describe.skipIf(skip.skip)(skip.title('admin dashboard in a browser (e2e)'), () 
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    execFileSync(
-      process.execPath,
-      [fileURLToPath(new URL('../../client/build.mjs', import.meta.url))],
-      {
-        stdio: 'pipe',
-      },
-    );
-    mkdirSync(ARTIFACTS, { recursive: true });
+    buildClientForBrowser();
     app = await startTestApp();
     boss = await createUser(app, { username: 'boss' });
     await queryRows(app.ctx.db, sql`update users set role = 'admin' where id = ${boss.id}`);
@@ -121,20 +106,7 @@ describe.skipIf(skip.skip)(skip.title('admin dashboard in a browser (e2e)'), () 
     expect(report.status).toBe(201);
     reportId = report.body.data.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_VAPID, type TestApp } from '../helpers/app.js';
 import { startPushStandIn, type PushStandIn } from '../push/push-standin.js';
-import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
+import { ARTIFACTS, browserSkip, buildClientForBrowser, launchChromium } from './browser.js';
 
 /**
  * The demo client end to end: two users in two browser contexts of Debian's chromium (never a
@@ -17,9 +14,6 @@ import { onlyIn, requireOrSkip, skipUnless } from '../helpers/skips.js';
  * which database is behind the API, and a browser run costs seconds.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const ARTIFACTS = join('test-artifacts', 'e2e');
 const WAIT = { timeout: 10_000 };
 
 function freePort(): Promise<number> {
@@ -34,7 +28,7 @@ function freePort(): Promise<number> {
 }
 
 // Without chromium: `apt-get install chromium` (or CHROMIUM_PATH).
-const skip = skipUnless(requireOrSkip(hasChromium, `chromium (${CHROMIUM})`), onlyIn('pg'));
+const skip = browserSkip;
 
 describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
   let app: TestApp;
@@ -44,15 +38,7 @@ describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    // The client is built from client/ into public/, which the app serves at `/`.
-    execFileSync(
-      process.execPath,
-      [fileURLToPath(new URL('../../client/build.mjs', import.meta.url))],
-      {
-        stdio: 'pipe',
-      },
-    );
-    mkdirSync(ARTIFACTS, { recursive: true });
+    buildClientForBrowser();
     // File URLs are absolute, made from PUBLIC_URL: move the app from the helper's random port to
     // the one PUBLIC_URL names, so the pictures load from the page's own origin.
     const port = await freePort();
@@ -70,22 +56,7 @@ describe.skipIf(skip.skip)(skip.title('demo client in a browser (e2e)'), () => {
     });
     await new Promise<void>((resolve) => app.server.close(() => resolve()));
     await new Promise<void>((resolve) => app.server.listen(port, '127.0.0.1', resolve));
-    // launch() always starts from a fresh temporary profile (--user-data-dir) of its own and removes
-    // it on close; it refuses a --user-data-dir in args, which is only for persistent contexts.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

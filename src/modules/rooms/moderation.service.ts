@@ -263,22 +263,19 @@ export function createModerationService(ctx: AppContext) {
         const before = await repo.findRoomByRef(tx, room.id);
         const row = await mod.setRoomModeration(tx, room.id, patch);
         if (!before || !row) throw notFound('Room');
-        if (before.slowModeSeconds !== row.slowModeSeconds)
-          await appendAudit(tx, {
-            actorId: actor.userId,
-            action: 'room.slow-mode',
-            targetType: 'room',
-            targetId: room.id,
-            details: { from: before.slowModeSeconds, to: row.slowModeSeconds },
-          });
-        if (before.retentionDays !== row.retentionDays)
-          await appendAudit(tx, {
-            actorId: actor.userId,
-            action: 'room.retention',
-            targetType: 'room',
-            targetId: room.id,
-            details: { from: before.retentionDays, to: row.retentionDays },
-          });
+        const changes = [
+          ['room.slow-mode', before.slowModeSeconds, row.slowModeSeconds],
+          ['room.retention', before.retentionDays, row.retentionDays],
+        ] as const;
+        for (const [action, from, to] of changes)
+          if (from !== to)
+            await appendAudit(tx, {
+              actorId: actor.userId,
+              action,
+              targetType: 'room',
+              targetId: room.id,
+              details: { from, to },
+            });
         return row;
       });
       broadcaster.toRoom(updated.id, roomUpdated, {
