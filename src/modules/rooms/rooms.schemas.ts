@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NOTIFY_LEVELS, ROOM_ROLES } from '../../db/schema/index.js';
 import { isPrintableLine, isPrintableText } from '../../http/text.js';
-import { named, PublicUser, RoomRole } from '../../openapi/schemas.js';
+import { named, PublicUser, RoomRole, Sender } from '../../openapi/schemas.js';
 
 const roomName = z
   .string()
@@ -131,17 +131,11 @@ export const bansQuery = z.object({
   before: z.string().max(300).optional(),
 });
 
-const BanUser = z.strictObject({
-  id: z.string(),
-  username: z.string(),
-  displayName: z.string().nullable(),
-  avatarUrl: z.string().nullable(),
-});
 export const Ban = named(
   'Ban',
   z.strictObject({
     room: z.string(),
-    user: BanUser,
+    user: Sender,
     reason: z.string().nullable(),
     bannedBy: z.strictObject({ id: z.string(), username: z.string() }).nullable(),
     createdAt: z.iso.datetime(),
