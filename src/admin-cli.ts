@@ -2,8 +2,7 @@
 // admin or takes it back, from the server's shell, with the same configuration as `npm start` (the
 // embedded database in DATA_DIR, or DATABASE_URL). The only way to make the first admin (SPEC
 // "Instance admins"). Recorded in the audit log with no actor (the shell).
-import { cliConfig } from './config/cli-config.js';
-import { openDatabase } from './db/client.js';
+import { cliConfig, cliDatabase } from './config/cli-config.js';
 import { transaction } from './db/tx.js';
 import { appendAudit, setRoleByUsername } from './modules/admin/admin.port.js';
 
@@ -15,11 +14,7 @@ if ((command !== 'grant' && command !== 'revoke') || !username || rest.length > 
   process.exit(2);
 }
 const config = cliConfig();
-const database = await openDatabase({
-  url: config.DATABASE_URL,
-  dataDir: config.DATA_DIR,
-  poolMax: 2,
-});
+const database = await cliDatabase(config);
 let code = 0;
 try {
   await database.migrate();

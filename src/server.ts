@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { loadDotEnv } from './config/dotenv.js';
 import { openDatabase } from './db/client.js';
+import { DataDirInUseError } from './db/data-dir-lock.js';
 import { createLogger } from './logger.js';
 
 function readConfig(): Config {
@@ -36,6 +37,10 @@ const database = await openDatabase({
   url: config.DATABASE_URL,
   dataDir: config.DATA_DIR,
   poolMax: config.DATABASE_POOL_MAX,
+}).catch((err: unknown) => {
+  if (!(err instanceof DataDirInUseError)) throw err;
+  log.fatal(err.message);
+  process.exit(1);
 });
 await database.migrate();
 const { server, close } = await createApp({ config, log, database });

@@ -1,4 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { loadDotEnv } from './dotenv.js';
 
 /**
@@ -13,6 +15,20 @@ export function cliConfig(): Config {
     return loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+/**
+ * The database of a shell command, as `npm start` opens it. The embedded one, held by a running server,
+ * is refused with a message saying so (and exit 1): PGlite serves one process at a time.
+ */
+export async function cliDatabase(config: Config): Promise<Database> {
+  try {
+    return await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 2 });
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
     console.error(err.message);
     process.exit(1);
   }

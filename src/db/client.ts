@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { sql, type SQL } from 'drizzle-orm';
 import { ensurePrivateDir, tightenTree } from '../private-files.js';
+import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema/index.js';
 
 const MIGRATION_LOCK_ID = 724_190_331;
@@ -132,8 +133,15 @@ async function connectPglite(dataDir: string | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   if (dataDir) ensurePrivateDir(dataDir);
+  // One process at a time on the files (a second one would not see the first's writes).
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   const client = new PGlite(dataDir);
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   // PGlite chmods the files it creates to 0666 whatever the umask: take group and other off them
   // after it opens (a new database, or one left loose by an earlier version), after the migrations
   // and after it closes. The 0700 directory already keeps them from other users in between.
@@ -158,6 +166,7 @@ async function connectPglite(dataDir: string | undefined): Promise<Database> {
       if (client.closed) return;
       await client.close();
       tighten();
+      unlock();
     },
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');

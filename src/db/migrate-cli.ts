@@ -1,13 +1,8 @@
 // Runs the migrations alone, for deploy pipelines: `npm run migrate` (or `npm run migrate:prod` when built).
-import { cliConfig } from '../config/cli-config.js';
-import { openDatabase } from './client.js';
+import { cliConfig, cliDatabase } from '../config/cli-config.js';
 
 const config = cliConfig();
-const database = await openDatabase({
-  url: config.DATABASE_URL,
-  dataDir: config.DATA_DIR,
-  poolMax: 2,
-});
+const database = await cliDatabase(config);
 try {
   await database.migrate();
   process.stdout.write(`migrations applied (${database.driver})\n`);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,7 +99,14 @@ describe('npm run admin', () => {
         database.db,
         sql`insert into users (username, email, password_hash) values ('alice_embedded', 'a@e.x', 'x')`,
       );
+      // While another process holds the embedded database (here, this test; usually the running
+      // server), the command refuses and says why: PGlite is one process's database.
+      const held = await admin(env, 'grant', 'alice_embedded');
+      expect(held.code).toBe(1);
+      expect(held.out).toContain(`in use by process ${process.pid}`);
       await database.close();
+      // A lock left by a process that is gone is taken over.
+      writeFileSync(join(dataDir, 'server.lock'), '999999999');
       const ok = await admin(env, 'grant', 'alice_embedded');
       expect(ok).toEqual({ code: 0, out: expect.stringContaining('is now an instance admin') });
       const again = await openDatabase({ dataDir });
