@@ -92,6 +92,20 @@ describe('mute', () => {
       .set(member.auth)
       .send({ emoji: '👍' });
     expect(react.status).toBe(403);
+    const upload = await nodeA.http
+      .post('/api/files/upload')
+      .set(member.auth)
+      .field('room', room.id)
+      .attach('file', Buffer.from('plain words\n'), {
+        filename: 'notes.txt',
+        contentType: 'text/plain',
+      });
+    expect(upload.status).toBe(403);
+    const kept = await queryRows<{ n: number }>(
+      nodeA.ctx.db,
+      sql`select count(*)::int as n from files where uploader_id = ${member.id}`,
+    );
+    expect(kept).toEqual([{ n: 0 }]);
     const edit = await nodeA.http
       .put(`/api/messages/${mine.id}`)
       .set(member.auth)
