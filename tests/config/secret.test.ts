@@ -193,6 +193,16 @@ describe('VAPID keys', () => {
     expect(again.VAPID_PRIVATE_KEY).toBe(first.VAPID_PRIVATE_KEY);
   });
 
+  it('every generated pair is valid: a private key with leading zero bytes keeps all 32', () => {
+    // One key in 256 starts with a zero byte, which getPrivateKey() drops: 3,000 pairs meet one
+    // with near certainty (all valid by chance: (255/256)^3000 < 0.001 %).
+    const keys = Array.from({ length: 3000 }, generateVapidKeys);
+    expect(keys.filter((k) => !isVapidPair(k))).toEqual([]);
+    expect(new Set(keys.map((k) => Buffer.from(k.privateKey, 'base64url').length))).toEqual(
+      new Set([32]),
+    );
+  });
+
   it("refuses one key without the other, and a private key that is not the public key's", () => {
     const a = generateVapidKeys();
     const b = generateVapidKeys();
