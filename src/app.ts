@@ -73,13 +73,25 @@ export interface App {
   close(): Promise<void>;
 }
 
-function redisRateLimitStore(redis: RedisConnections): RateLimitStoreFactory {
-  return (name) =>
-    new RedisStore({
+/** Rate-limit counters in Redis, shared by every node (one key prefix per limiter). */
+export function redisRateLimitStore(redis: RedisConnections): RateLimitStoreFactory {
+  return (name) => {
+    const store = new RedisStore({
       prefix: `${redis.prefix}rl:${name}:`,
       sendCommand: (command: string, ...args: string[]) =>
         redis.cmd.call(command, ...args) as Promise<RedisReply>,
     });
+    // The store loads its two scripts when built and awaits them only at its first use (loading them
+    // again if that fails): a load cut by a Redis outage before then must not be an unhandled
+    // rejection, which would end the process.
+    const loads = store as unknown as Record<
+      'incrementScriptSha' | 'getScriptSha',
+      Promise<unknown>
+    >;
+    loads.incrementScriptSha.catch(() => {});
+    loads.getScriptSha.catch(() => {});
+    return store;
+  };
 }
 
 /** Builds the Express app and the Socket.io server on one HTTP server; the caller listens. */
