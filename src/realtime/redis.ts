@@ -37,18 +37,26 @@ export async function connectRedis(
       if (reported) log.info({ role }, 'redis connection restored');
       reported = false;
     });
-    if (role === 'pub') {
-      // The Socket.io adapter publishes without awaiting (`pubClient.publish(...)` in broadcast): while
-      // Redis is down each publish rejects, and an unhandled rejection would end the process. The local
-      // emit has happened by then; other nodes' clients catch up with `sync` (the seq gap shows them).
-      const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
-      (client as unknown as { publish: typeof publish }).publish = (...args) => {
-        const result = publish(...args);
+    // The Socket.io adapter sends some commands without awaiting them: `publish` in every broadcast,
+    // and `(p)subscribe`/`(p)unsubscribe` when it starts and closes (a close racing our `quit()`, or a
+    // connection that Redis cut). Each would reject unhandled while Redis is down, and an unhandled
+    // rejection ends the process: a failure is logged once instead. For a publish, the local emit has
+    // happened; other nodes' clients catch up with `sync` (the seq gap shows them).
+    const unawaited =
+      role === 'pub'
+        ? (['publish'] as const)
+        : role === 'sub'
+          ? (['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe'] as const)
+          : [];
+    for (const name of unawaited) {
+      const original = (client[name] as (...args: unknown[]) => Promise<unknown>).bind(client);
+      (client as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        const result = original(...args);
         result.catch((err: unknown) => {
           if (!reported)
             log.warn(
-              { err: err instanceof Error ? err.message : err, role },
-              'redis publish failed',
+              { err: err instanceof Error ? err.message : err, role, command: name },
+              'redis command failed',
             );
           reported = true;
         });
