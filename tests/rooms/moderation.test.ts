@@ -87,6 +87,8 @@ describe('mute', () => {
     const socket = await sockets.connect(nodeB.url, member.accessToken);
     const ack = await socket.ack('send-message', { room: room.id, content: 'muted socket' });
     expect(ack.error?.code).toBe('FORBIDDEN');
+    const typing = await socket.ack('typing-start', { room: room.id });
+    expect(typing.error?.code).toBe('FORBIDDEN');
     const react = await nodeA.http
       .post(`/api/messages/${theirs.id}/react`)
       .set(member.auth)

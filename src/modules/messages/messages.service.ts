@@ -18,7 +18,7 @@ import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.
 import type { PageInfo } from '../../http/respond.js';
 import {
   isModerator,
-  isMutedNow,
+  assertNotMuted,
   lockRoom,
   lockRoomForMember,
   requireMember,
@@ -117,13 +117,6 @@ function parseSearchCursor(cursor: string): SearchAfter {
 }
 
 export type MessagesService = ReturnType<typeof createMessagesService>;
-
-/** SPEC "Room moderation": a muted member reads, but cannot send, react or edit (403). */
-function assertNotMuted(member: RoomAccess['member']): void {
-  if (!isMutedNow(member)) return;
-  const until = member.mutedUntil ? ` until ${member.mutedUntil.toISOString()}` : '';
-  throw forbidden(`You are muted in this room${until}`);
-}
 
 export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}) {
   const { db, broadcaster } = ctx;

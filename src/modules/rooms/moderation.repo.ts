@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.js';
+import { forbidden } from '../../errors.js';
 import {
   roomBans,
   roomMembers,
@@ -23,6 +24,13 @@ export function isMutedNow(member: RoomMemberRow, now = new Date()): boolean {
     member.mutedAt !== null &&
     (member.mutedUntil === null || member.mutedUntil.getTime() > now.getTime())
   );
+}
+
+/** SPEC "Room moderation": a muted member reads, but cannot send, react, edit or type (403). */
+export function assertNotMuted(member: RoomMemberRow): void {
+  if (!isMutedNow(member)) return;
+  const until = member.mutedUntil ? ` until ${member.mutedUntil.toISOString()}` : '';
+  throw forbidden(`You are muted in this room${until}`);
 }
 
 /**

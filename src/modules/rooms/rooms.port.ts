@@ -60,4 +60,4 @@ export function listRoomIdsOfUsers(
 /** A member's notification level: what they chose, or the default of the room's type (push uses it). */
 export { notifyLevelOf } from './notify-level.js';
 /** The mute and slow-mode rules, for the send statement and the explanation of a refused send. */
-export { isMutedNow, mutedSql, slowedSql, slowModeWait } from './moderation.repo.js';
+export { assertNotMuted, mutedSql, slowedSql, slowModeWait } from './moderation.repo.js';

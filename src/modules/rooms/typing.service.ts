@@ -1,4 +1,5 @@
 import type { Actor, AppContext } from '../../context.js';
+import { assertNotMuted } from './moderation.repo.js';
 import { requireMember } from './rooms.access.js';
 import { userTyping } from './rooms.events.js';
 import type { TypingStore } from './typing-store.js';
@@ -44,7 +45,10 @@ export function createTypingService(
 
   return {
     async start(actor: Actor, roomRef: string, socketId: string): Promise<{ room: string }> {
-      const roomId = await roomIdFor(actor, roomRef);
+      const { room, member } = await requireMember(db, roomRef, actor.userId);
+      // A muted member's typing would announce what they cannot send.
+      assertNotMuted(member);
+      const roomId = room.id;
       const k = key(roomId, actor.userId);
       clearTimeout(timers.get(k)?.timer);
       const timer = setTimeout(() => {
