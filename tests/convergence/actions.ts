@@ -284,6 +284,15 @@ export class User {
     // 409: an earlier try did ban me, and its answer was lost.
     const banned = await this.asOwner(owner, 'POST', `/api/rooms/${room}/bans`, { userId: me });
     expect('ban', banned, [201, 409]);
+    // The room's revision now (at least the one the ban committed at): whatever changes after it
+    // must never reach me, room-left or not.
+    const now = await this.asOwner(
+      owner,
+      'GET',
+      `/api/messages?room=${room}&rev=999999999&limit=1`,
+    );
+    if (typeof now?.page?.rev === 'number') this.client.bannedAtRev.set(room, now.page.rev);
+    else expect('rev after the ban', now, []);
     await this.client.leaveBanned(room);
     await refusedSend('banned');
     // 404: an earlier try did lift it.

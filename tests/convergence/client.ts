@@ -19,6 +19,11 @@ export class ConvergenceClient {
   readonly views = new Map<string, RoomView>();
   /** Rooms I am banned from right now: any event of one of them is a leak. */
   readonly banned = new Set<string>();
+  /**
+   * Per room being banned from, a revision the room had reached after the ban committed: an event of
+   * the room with a higher one reaching me before I am back is a leak, even before its `room-left`.
+   */
+  readonly bannedAtRev = new Map<string, number>();
   /** Rooms whose ban is under way, until I am back in: a sync may be refused for them meanwhile. */
   readonly banning = new Set<string>();
   /** Rooms whose `room-left` this socket received. */
@@ -71,6 +76,11 @@ export class ConvergenceClient {
       if (!view && this.banned.has(room))
         return this.rec.fail(`${this.name} on ${url}: ${event} of ${room} after its ban (a leak)`);
       if (!view) return this.rec.fail(`${this.name} got ${event} of ${room}, not one of its rooms`);
+      const bannedAt = this.bannedAtRev.get(room);
+      if (bannedAt !== undefined && rev > bannedAt)
+        return this.rec.fail(
+          `${this.name} on ${url}: ${event} of ${room} rev ${rev}, after its ban at rev ${bannedAt} (a leak)`,
+        );
       const last = lastRev.get(room) ?? 0;
       if (rev <= last)
         this.rec.outOfOrder(`${this.name} on ${url}: ${event} rev ${rev} after ${last} in ${room}`);
@@ -164,6 +174,7 @@ export class ConvergenceClient {
   /** Back in `room` after the ban was lifted: a new view, filled by a sync from the start. */
   rejoined(room: string): void {
     this.banned.delete(room);
+    this.bannedAtRev.delete(room);
     this.views.set(room, new RoomView());
   }
 

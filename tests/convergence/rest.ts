@@ -4,6 +4,8 @@ export interface RestResult<T> {
   status: number;
   data?: T;
   code?: string;
+  /** A list's `page` (with `rev` for a catch-up by revision). */
+  page?: { rev?: number; nextCursor?: string | null };
 }
 
 /**
@@ -36,7 +38,7 @@ export async function restCall<T>(
     rec.count('connection errors');
     throw new Transient(`${what}: ${(err as Error).message}`);
   }
-  let json: { data?: T; error?: { code?: string } } = {};
+  let json: { data?: T; error?: { code?: string }; page?: RestResult<T>['page'] } = {};
   try {
     json = JSON.parse(text) as typeof json;
   } catch {
@@ -50,5 +52,5 @@ export async function restCall<T>(
     rec.fail(`${what} answered ${status} ${text.slice(0, 300)}`);
     throw new Transient(`${what}: ${status}`);
   }
-  return { status, data: json.data, code: json.error?.code };
+  return { status, data: json.data, code: json.error?.code, page: json.page };
 }
