@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'socket.io';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnections } from './redis.js';
 import { RoomSequencer } from './room-sequencer.js';
@@ -10,7 +11,9 @@ export type MembershipListener = (userId: string, roomId: string, joined: boolea
 
 type Wire =
   | { n: string; t: 'ev'; r: string; v: number; e: string; p: unknown }
-  | { n: string; t: 'sub' | 'unsub'; r: string; u: string }
+  /** `q`: a fenced unsubscription, which every node acknowledges once it has applied it. */
+  | { n: string; t: 'sub' | 'unsub'; r: string; u: string; q?: string }
+  | { n: string; t: 'ack'; q: string }
   | { n: string; t: 'sess'; s: string };
 
 /**
@@ -45,6 +48,8 @@ export function createRoomBus(
   let subscribed = !redis;
   /** Subscription changes whose publish failed (Redis down), sent again when it is back. */
   let unsent: Wire[] = [];
+  /** Fenced unsubscriptions of this node waiting for the other nodes' acknowledgements. */
+  const fences = new Map<string, { missing: number; done: () => void }>();
   const MAX_UNSENT = 10_000;
 
   const localEmit = (roomId: string, event: string, payload: unknown) =>
@@ -76,10 +81,14 @@ export function createRoomBus(
     if (message.t === 'ev') {
       const { r, e, p } = message;
       sequencer.push(r, message.v, p === null ? () => {} : () => localEmit(r, e, p));
+    } else if (message.t === 'ack') {
+      const fence = fences.get(message.q);
+      if (fence && --fence.missing <= 0) fence.done();
     } else if (message.t === 'sess') {
       revocationListeners.forEach((l) => l(message.s));
     } else {
       applyMembership(message.u, message.r, message.t === 'sub');
+      if (message.q) publish({ n: nodeId, t: 'ack', q: message.q });
     }
   }
 
@@ -151,6 +160,62 @@ export function createRoomBus(
     unsubscribe(userId: string, roomId: string): void {
       applyMembership(userId, roomId, false);
       publish({ n: nodeId, t: 'unsub', r: roomId, u: userId });
+    },
+
+    /**
+     * Unsubscribes every socket of the user on every node, and resolves once every other node said it
+     * has (or after `timeoutMs`: a node that cannot answer, its Redis connection down, re-checks its
+     * sockets against the database when it is back). Called inside the removal's transaction, under
+     * the room's lock: no change of the room can commit, and so no event of it be published, before
+     * every node has dropped the user's sockets from the room. Without it, another node's next event
+     * could reach a node before the removal did (they come from different publishers).
+     */
+    async unsubscribeFenced(userId: string, roomId: string, timeoutMs: number): Promise<void> {
+      applyMembership(userId, roomId, false);
+      if (!redis) return;
+      // This node cannot reach the others (its Redis connections are down): the removal is refused
+      // for now (503, the caller's transaction rolls back) rather than committed while another node
+      // could still deliver the room's next events to the member.
+      const unreachable = () =>
+        new AppError(
+          'SERVICE_UNAVAILABLE',
+          'Cannot reach the other nodes to apply this removal, please retry',
+          undefined,
+          1,
+        );
+      const q = randomUUID();
+      let others: number;
+      try {
+        const reply = (await redis.cmd.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+        others = Number(reply[1]) - 1;
+      } catch {
+        throw unreachable();
+      }
+      if (others <= 0) return;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          // A node that cannot answer has its own Redis connection broken: it re-checks its sockets
+          // against the database when it is back.
+          log.warn({ roomId, missing: fences.get(q)?.missing }, 'unsubscription not acknowledged');
+          fences.delete(q);
+          resolve();
+        }, timeoutMs);
+        fences.set(q, {
+          missing: others,
+          done: () => {
+            clearTimeout(timer);
+            fences.delete(q);
+            resolve();
+          },
+        });
+        redis.pub
+          .publish(channel, JSON.stringify({ n: nodeId, t: 'unsub', r: roomId, u: userId, q }))
+          .catch(() => {
+            clearTimeout(timer);
+            fences.delete(q);
+            reject(unreachable());
+          });
+      });
     },
 
     /** Calls `listener` for each membership change of this user until the returned function is called. */

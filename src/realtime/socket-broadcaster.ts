@@ -8,6 +8,12 @@ import { authExpired } from './realtime.events.js';
 export { roomChannel, sessionChannel, userChannel };
 
 /**
+ * How long a removal (under its room's lock) waits for the other nodes to confirm they dropped the
+ * member's sockets: a node that cannot answer in time re-checks its sockets when its Redis is back.
+ */
+const FENCE_TIMEOUT_MS = 1000;
+
+/**
  * Emits through Socket.io rooms: `room:<id>` for a chat room's subscribers, `user:<id>` for all of a
  * user's sockets, `session:<id>` for those opened with one login. Message events and subscription
  * changes go through the room bus (ordered by rev, one channel between nodes); the rest through the
@@ -35,6 +41,9 @@ export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
     },
     unsubscribeUser(userId, roomId) {
       bus.unsubscribe(userId, roomId);
+    },
+    unsubscribeUserFenced(userId, roomId) {
+      return bus.unsubscribeFenced(userId, roomId, FENCE_TIMEOUT_MS);
     },
     closeRoom(roomId) {
       io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));

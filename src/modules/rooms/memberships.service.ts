@@ -70,7 +70,7 @@ export function createMembershipsService(
       for (const roomId of await repo.listRoomIdsOfUser(db, userId)) {
         const removed = await transaction(db, async (tx) => {
           if (!(await repo.lockRoom(tx, roomId))) return false;
-          return removeMemberLocked(tx, roomId, userId);
+          return removeMemberLocked(tx, broadcaster, roomId, userId);
         });
         if (!removed) continue;
         left += 1;

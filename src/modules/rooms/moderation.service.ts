@@ -165,7 +165,7 @@ export function createModerationService(ctx: AppContext) {
           reason: input.reason ?? null,
         });
         if (!row) throw conflict('This user is already banned from this room');
-        const gone = await removeMemberLocked(tx, room.id, user.id);
+        const gone = await removeMemberLocked(tx, broadcaster, room.id, user.id);
         await appendAudit(tx, {
           actorId: actor.userId,
           action: 'room.ban',

@@ -10,11 +10,16 @@ import * as repo from './rooms.repo.js';
  */
 export async function removeMemberLocked(
   tx: Executor,
+  broadcaster: Broadcaster,
   roomId: string,
   userId: string,
 ): Promise<boolean> {
   const before = await repo.findMembership(tx, roomId, userId);
   if (!before || !(await repo.removeMember(tx, roomId, userId))) return false;
+  // Before the commit, while the room's lock holds back every other change of the room: every node
+  // drops the user's sockets from the room first, so no event committed after this removal (which
+  // may be published by another node, racing this node's unsubscription) can reach them.
+  await broadcaster.unsubscribeUserFenced(userId, roomId);
   if (before.role === 'owner') {
     const successor = await repo.findSuccessor(tx, roomId);
     if (successor && successor.role !== 'owner')
@@ -24,8 +29,9 @@ export async function removeMemberLocked(
 }
 
 /**
- * After the removal committed: the user's sockets are unsubscribed first (no further event of the
- * room reaches them), then the room hears `member-left` and the user's sockets `room-left`.
+ * After the removal committed: the user's sockets are unsubscribed again (a socket that subscribed
+ * from the database between the fence and the commit), then the room hears `member-left` and the
+ * user's sockets `room-left`.
  */
 export function announceRemoval(broadcaster: Broadcaster, roomId: string, userId: string): void {
   broadcaster.unsubscribeUser(userId, roomId);

@@ -143,7 +143,7 @@ export function createRoomsService(
     await transaction(db, async (tx) => {
       // Room first: a send in progress holds the room's lock and then updates the sender's member row.
       if (!(await repo.lockRoom(tx, room.id))) throw notFound('Room');
-      if (!(await removeMemberLocked(tx, room.id, userId))) throw notFound('Member');
+      if (!(await removeMemberLocked(tx, broadcaster, room.id, userId))) throw notFound('Member');
       await record?.(tx);
     });
     announceRemoval(broadcaster, room.id, userId);
