@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../src/db/client.js';
-import { startTestApp, testEnv, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, testDbKind, type TestDatabase } from '../helpers/db.js';
+import { testEnv, type TestApp } from '../helpers/app.js';
+import { testDbKind } from '../helpers/db.js';
 import { createRoom, createUser, login, sendMessage, type TestUser } from '../helpers/factories.js';
 import { sleep, socketPool } from '../helpers/sockets.js';
-import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
+import { startTwoNodes, type TwoNodes } from '../realtime/support.js';
 
 // SPEC "Instance admins" and "Users" (admin): the shell command on both databases, the admin API's
 // access, and deactivation taking effect at once on every node.
@@ -31,34 +31,29 @@ async function admin(env: Record<string, string>, ...args: string[]) {
   }
 }
 
-const redis = redisEnv();
-let db: TestDatabase;
+let nodes: TwoNodes;
 let nodeA: TestApp;
 let nodeB: TestApp;
 let boss: TestUser;
 const sockets = socketPool();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  nodeA = await startTestApp({ env: redis, testDb: db });
-  nodeB = await startTestApp({ env: redis, testDb: db });
+  nodes = await startTwoNodes();
+  ({ nodeA, nodeB } = nodes);
   boss = await createUser(nodeA);
   // The first admin, made the only way there is (on PostgreSQL through the shell command itself).
   await queryRows(nodeA.ctx.db, sql`update users set role = 'admin' where id = ${boss.id}`);
 });
 afterAll(async () => {
   sockets.closeAll();
-  await nodeA?.stop();
-  await nodeB?.stop();
-  await db?.drop();
-  await clearRedisPrefix(redis.REDIS_PREFIX);
+  await nodes?.stop();
 });
 
 describe('npm run admin', () => {
   it.skipIf(testDbKind !== 'pg')(
     'grant and revoke on PostgreSQL: says what it did, or why not',
     async () => {
-      const env = { DATABASE_URL: db.url! };
+      const env = { DATABASE_URL: nodes.db.url! };
       const user = await createUser(nodeA);
       const granted = await admin(env, 'grant', user.username.toUpperCase());
       expect(granted).toEqual({

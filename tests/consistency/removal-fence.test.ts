@@ -9,7 +9,7 @@ import {
 } from '../helpers/private-services.js';
 import { requireOrSkip, skipUnless } from '../helpers/skips.js';
 import { sleep, socketPool } from '../helpers/sockets.js';
-import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
+import { startTwoNodes, type TwoNodes } from '../realtime/support.js';
 
 /**
  * SPEC "Access is decided at the moment of each action": once a member is removed, no later event of
@@ -19,8 +19,7 @@ import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
  * committed after the removal has a higher rev than the room had when the removal answered, so an
  * event with such a rev on the removed member's socket is a leak.
  */
-const redis = redisEnv();
-let db: TestDatabase;
+let nodes: TwoNodes;
 let nodeA: TestApp;
 let nodeB: TestApp;
 let owner: TestUser;
@@ -28,17 +27,13 @@ let talker: TestUser;
 const sockets = socketPool();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  nodeA = await startTestApp({ env: redis, testDb: db });
-  nodeB = await startTestApp({ env: redis, testDb: db });
+  nodes = await startTwoNodes();
+  ({ nodeA, nodeB } = nodes);
   [owner, talker] = await Promise.all([createUser(nodeA), createUser(nodeA)]);
 });
 afterAll(async () => {
   sockets.closeAll();
-  await nodeA?.stop();
-  await nodeB?.stop();
-  await db?.drop();
-  await clearRedisPrefix(redis.REDIS_PREFIX);
+  await nodes?.stop();
 });
 
 /** The room's revision now, as the owner's catch-up by rev answers it. */

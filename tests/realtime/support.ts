@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { TestApp } from '../helpers/app.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import type { TestMessage, TestUser } from '../helpers/factories.js';
 import type { RecordedSocket } from '../helpers/sockets.js';
 
@@ -72,4 +73,34 @@ export async function generalRoomId(t: Pick<TestApp, 'http'>, user: Pick<TestUse
   const res = await t.http.get('/api/rooms/general').set(user.auth);
   if (res.status !== 200) throw new Error(`get general failed: ${res.status}`);
   return (res.body.data as { id: string }).id;
+}
+
+export interface TwoNodes {
+  /** The Redis settings both nodes use (a prefix of their own): start a third node with them. */
+  env: { REDIS_URL: string; REDIS_PREFIX: string };
+  db: TestDatabase;
+  nodeA: TestApp;
+  nodeB: TestApp;
+  /** Stops both nodes, drops the database and deletes the prefix's keys. */
+  stop(): Promise<void>;
+}
+
+/** Two app instances (nodes) on one fresh database and the machine's Redis, as behind a balancer. */
+export async function startTwoNodes(): Promise<TwoNodes> {
+  const env = redisEnv();
+  const db = await createTestDatabase();
+  const nodeA = await startTestApp({ env, testDb: db });
+  const nodeB = await startTestApp({ env, testDb: db });
+  return {
+    env,
+    db,
+    nodeA,
+    nodeB,
+    async stop() {
+      await nodeA.stop();
+      await nodeB.stop();
+      await db.drop();
+      await clearRedisPrefix(env.REDIS_PREFIX);
+    },
+  };
 }

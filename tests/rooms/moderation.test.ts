@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import {
   createRoom,
   createUser,
@@ -11,13 +10,12 @@ import {
   type TestUser,
 } from '../helpers/factories.js';
 import { sleep, socketPool } from '../helpers/sockets.js';
-import { clearRedisPrefix, redisEnv } from '../realtime/support.js';
+import { startTwoNodes, type TwoNodes } from '../realtime/support.js';
 
 // SPEC "Room moderation": mutes (timed or not), bans (removed at once on every node; join and add
 // refused until unbanned), slow mode with Retry-After; who may do each; each action audited once.
 
-const redis = redisEnv();
-let db: TestDatabase;
+let nodes: TwoNodes;
 let nodeA: TestApp;
 let nodeB: TestApp;
 let owner: TestUser;
@@ -28,9 +26,8 @@ let instanceAdmin: TestUser;
 const sockets = socketPool();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  nodeA = await startTestApp({ env: redis, testDb: db });
-  nodeB = await startTestApp({ env: redis, testDb: db });
+  nodes = await startTwoNodes();
+  ({ nodeA, nodeB } = nodes);
   [owner, roomAdmin, member, other, instanceAdmin] = await Promise.all([
     createUser(nodeA),
     createUser(nodeA),
@@ -45,10 +42,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   sockets.closeAll();
-  await nodeA?.stop();
-  await nodeB?.stop();
-  await db?.drop();
-  await clearRedisPrefix(redis.REDIS_PREFIX);
+  await nodes?.stop();
 });
 
 async function auditOf(targetId: string) {
@@ -419,8 +413,8 @@ describe('slow mode', () => {
 describe('retention of a room', () => {
   it('owner/admins set it (at most the instance’s, null: the instance’s again), members 403, audited', async () => {
     const node = await startTestApp({
-      env: { ...redis, MESSAGE_RETENTION_DAYS: '30' },
-      testDb: db,
+      env: { ...nodes.env, MESSAGE_RETENTION_DAYS: '30' },
+      testDb: nodes.db,
     });
     try {
       const room = await publicRoom();
