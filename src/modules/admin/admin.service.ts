@@ -14,6 +14,7 @@ import {
 import type { PageInfo } from '../../http/respond.js';
 import { toOwnUser, type OwnUser } from '../users/users.port.js';
 import { requireMessageAccess } from '../messages/messages.port.js';
+import { toRoomMetadata, type RoomMetadata } from '../rooms/rooms.port.js';
 import * as repo from './admin.repo.js';
 import * as reportsRepo from './reports.repo.js';
 import { appendAudit } from './audit.js';
@@ -90,15 +91,7 @@ function toReportView(r: reportsRepo.ReportListRow): ReportView {
 }
 
 /** A room as admins list it: metadata only, never message content (SPEC "Content"). */
-export interface AdminRoomView {
-  id: string;
-  slug: string;
-  name: string;
-  type: RoomRow['type'];
-  description: string | null;
-  createdAt: string;
-  memberCount: number;
-  lastSeq: number;
+export interface AdminRoomView extends RoomMetadata {
   lastMessageAt: string | null;
 }
 
@@ -313,14 +306,7 @@ export function createAdminService(
       const { page, nextCursor } = timeIdPage(rows, query.limit, 'k', (r) => [r.createdAt, r.id]);
       return {
         items: page.map((r) => ({
-          id: r.id,
-          slug: r.slug,
-          name: r.name,
-          type: r.type,
-          description: r.description,
-          createdAt: r.createdAt.toISOString(),
-          memberCount: r.memberCount,
-          lastSeq: r.lastSeq,
+          ...toRoomMetadata(r),
           lastMessageAt: r.lastMessageAt?.toISOString() ?? null,
         })),
         page: { nextCursor, limit: query.limit },

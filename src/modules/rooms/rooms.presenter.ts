@@ -4,7 +4,8 @@ import { notifyLevelOf } from './notify-level.js';
 import type { MessageView } from '../messages/messages.presenter.js';
 import { toPublicUser, type PublicUser } from '../users/users.presenter.js';
 
-export interface RoomView {
+/** What a room is, whoever looks: the part of its view that does not depend on the caller. */
+export interface RoomMetadata {
   id: string;
   slug: string;
   name: string;
@@ -14,6 +15,22 @@ export interface RoomView {
   memberCount: number;
   /** Seq of the newest message: a client whose last seen seq is lower knows to sync. */
   lastSeq: number;
+}
+
+export function toRoomMetadata(room: RoomRow): RoomMetadata {
+  return {
+    id: room.id,
+    slug: room.slug,
+    name: room.name,
+    type: room.type,
+    description: room.description,
+    createdAt: room.createdAt.toISOString(),
+    memberCount: room.memberCount,
+    lastSeq: room.lastSeq,
+  };
+}
+
+export interface RoomView extends RoomMetadata {
   myRole: RoomMemberRow['role'] | null;
   unreadCount: number;
   /** Unread messages that mention me (SPEC "Counts"). */
@@ -41,14 +58,7 @@ export interface RoomViewExtras {
 /** A room as SPEC.md shapes it; the last four fields are relative to the caller. */
 export function toRoomView(room: RoomRow, extras: RoomViewExtras): RoomView {
   const view: RoomView = {
-    id: room.id,
-    slug: room.slug,
-    name: room.name,
-    type: room.type,
-    description: room.description,
-    createdAt: room.createdAt.toISOString(),
-    memberCount: room.memberCount,
-    lastSeq: room.lastSeq,
+    ...toRoomMetadata(room),
     myRole: extras.member?.role ?? null,
     unreadCount: extras.unreadCount ?? 0,
     mentionCount: extras.mentionCount ?? 0,
