@@ -66,11 +66,13 @@ export function timeIdPage<T>(
   rows: T[],
   limit: number,
   kind: string,
-  key: (row: T) => [Date, string],
+  /** The row's time (a Date, or a timestamp string kept at the database's precision) and id. */
+  key: (row: T) => [Date | string, string],
 ): { page: T[]; nextCursor: string | null } {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   if (rows.length <= limit || !last) return { page, nextCursor: null };
   const [at, id] = key(last);
-  return { page, nextCursor: encodeCursor(kind, JSON.stringify([at.toISOString(), id])) };
+  const time = typeof at === 'string' ? at : at.toISOString();
+  return { page, nextCursor: encodeCursor(kind, JSON.stringify([time, id])) };
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { newestFirst, olderThan } from '../../db/keyset.js';
 import type { Executor } from '../../db/client.js';
 import { likePrefix } from '../../db/like.js';
 import {
@@ -29,7 +30,6 @@ export async function listUsers(
     limit: number;
   },
 ): Promise<UserRow[]> {
-  const at = sql`date_trunc('milliseconds', ${users.createdAt})`;
   const { before, q } = params;
   return db
     .select()
@@ -45,10 +45,10 @@ export async function listUsers(
           : undefined,
         params.status === 'active' ? isNull(users.deactivatedAt) : undefined,
         params.status === 'deactivated' ? isNotNull(users.deactivatedAt) : undefined,
-        before ? or(lt(at, before.at), and(eq(at, before.at), lt(users.id, before.id))) : undefined,
+        olderThan(users.createdAt, users.id, before),
       ),
     )
-    .orderBy(desc(at), desc(users.id))
+    .orderBy(...newestFirst(users.createdAt, users.id))
     .limit(params.limit);
 }
 
@@ -135,7 +135,6 @@ export async function listAllRooms(
   db: Executor,
   params: { q?: string; before?: { at: Date; id: string }; limit: number },
 ): Promise<RoomRow[]> {
-  const at = sql`date_trunc('milliseconds', ${rooms.createdAt})`;
   const { before } = params;
   return db
     .select()
@@ -143,9 +142,9 @@ export async function listAllRooms(
     .where(
       and(
         params.q ? sql`lower(${rooms.name}) like ${likePrefix(params.q)}` : undefined,
-        before ? or(lt(at, before.at), and(eq(at, before.at), lt(rooms.id, before.id))) : undefined,
+        olderThan(rooms.createdAt, rooms.id, before),
       ),
     )
-    .orderBy(desc(at), desc(rooms.id))
+    .orderBy(...newestFirst(rooms.createdAt, rooms.id))
     .limit(params.limit);
 }

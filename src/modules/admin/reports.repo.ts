@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { msTime, olderThan } from '../../db/keyset.js';
 import { queryRows, type Executor } from '../../db/client.js';
 import {
   messages,
@@ -53,7 +54,6 @@ export async function listReports(
   },
 ): Promise<ReportListRow[]> {
   const { before } = params;
-  const at = sql`date_trunc('milliseconds', rp.created_at)`;
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select rp.id, rp.reason, rp.created_at, rp.resolved_at, rp.resolved_by, rp.action, rp.note,
@@ -70,8 +70,8 @@ export async function listReports(
           ${params.id ? sql`and rp.id = ${params.id}` : sql``}
           ${params.status === 'open' ? sql`and rp.resolved_at is null` : sql``}
           ${params.status === 'resolved' ? sql`and rp.resolved_at is not null` : sql``}
-          ${before ? sql`and (${at}, rp.id) < (${before.at.toISOString()}::timestamptz, ${before.id}::uuid)` : sql``}
-        order by ${at} desc, rp.id desc
+          ${before ? sql`and ${olderThan(sql`rp.created_at`, sql`rp.id`, before)}` : sql``}
+        order by ${msTime(sql`rp.created_at`)} desc, rp.id desc
         limit ${params.limit}`,
   );
   return rows.map((r) => ({

@@ -113,6 +113,13 @@ export function createAuthService(
     return issueTokens(user, session.id);
   }
 
+  /** Revokes every session of a user and closes their sockets on every node; how many. */
+  async function revokeAllSessions(userId: string): Promise<number> {
+    const all = await authRepo.revokeSessionsOfUser(db, userId);
+    all.forEach(revoked);
+    return all.length;
+  }
+
   return {
     /** Creates the account and signs it in. One message for a taken username or email, to limit enumeration. */
     async register(input: RegisterInput, meta: ClientMeta): Promise<AuthResult> {
@@ -209,17 +216,11 @@ export function createAuthService(
      * Revokes every session of a user and closes their sockets on every node (an admin deactivated
      * them): the same path as signing out everywhere.
      */
-    async revokeAllSessions(userId: string): Promise<number> {
-      const all = await authRepo.revokeSessionsOfUser(db, userId);
-      all.forEach(revoked);
-      return all.length;
-    },
+    revokeAllSessions,
 
     /** Signs me out everywhere: every session of mine, this one included, and their sockets. */
     async logoutAll(actor: Actor): Promise<{ loggedOut: true; sessionsRevoked: number }> {
-      const all = await authRepo.revokeSessionsOfUser(db, actor.userId);
-      all.forEach(revoked);
-      return { loggedOut: true, sessionsRevoked: all.length };
+      return { loggedOut: true, sessionsRevoked: await revokeAllSessions(actor.userId) };
     },
 
     verify,

@@ -56,6 +56,26 @@ export function createDeletions(
     announce,
 
     /**
+     * Deletes one message as an ordinary deletion: under the room's lock, `check` (who may, decided at
+     * this moment; it throws to refuse), the tombstone, `record` (an audit entry) in the same
+     * transaction, then `announce`. Undefined when the room or the live message is gone.
+     */
+    async removeOne(
+      roomId: string,
+      messageId: string,
+      steps: { check?: (tx: Tx) => Promise<void>; record?: (tx: Tx) => Promise<void> } = {},
+    ): Promise<DeletedEvent | undefined> {
+      const row = await transaction(db, async (tx) => {
+        if (!(await lockRoom(tx, roomId))) return undefined;
+        await steps.check?.(tx);
+        const deleted = await repo.softDelete(tx, roomId, messageId);
+        if (deleted) await steps.record?.(tx);
+        return deleted;
+      });
+      return row ? (await announce(roomId, [row]))[0] : undefined;
+    },
+
+    /**
      * Deletes every live message of a room that `filter` picks, as ordinary deletions (a tombstone and
      * a rev each, `message-deleted`, files deleted), in batches of `batchSize` per transaction under
      * the room's lock; `record` writes each batch's audit entry in that transaction. A second caller

@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, inArray, sql, type SQL } from 'drizzle-o
 import { queryRows, type Executor } from '../../db/client.js';
 import { columnsSql, fromRow } from '../../db/rows.js';
 import { pushJobsSql } from '../push/push.port.js';
-import { mutedSql, slowedSql } from '../rooms/rooms.port.js';
+import { mutedSql, slowedInBatchSql, slowedSql } from '../rooms/rooms.port.js';
 import { directBlockedSql } from '../users/users.port.js';
 import { parseMentions } from './mentions.js';
 import {
@@ -231,9 +231,7 @@ export async function insertMessages(
                             -- SPEC "Room moderation": a muted member cannot send; in slow mode a
                             -- plain member sends once per interval, and once per batch.
                             not ${mutedSql('rm')} and not ${slowedSql('rm', 'sr')}
-                            and not (sr.slow_mode_seconds > 0 and rm.role = 'member' and exists (
-                              select 1 from input d
-                              where d.sender_id = t.sender_id and d.ord < t.ord and d.type <> 'system')))))
+                            and not ${slowedInBatchSql('rm', 'sr', 't')})))
             and not ${directBlockedSql(roomId, sql`t.sender_id`)}
             and (t.client_id is null or not exists (
                   select 1 from ${messages} x where x.sender_id = t.sender_id and x.client_id = t.client_id))
@@ -532,15 +530,6 @@ export async function listDeletableIds(
         limit ${limit}`,
   );
   return rows.map((r) => r.id);
-}
-
-/** The rooms in which the user has live messages (erasure), left ones included. */
-export async function roomsWithLiveMessagesOf(db: Executor, senderId: string): Promise<string[]> {
-  const rows = await queryRows<{ room_id: string }>(
-    db,
-    sql`select distinct room_id from ${messages} where sender_id = ${senderId} and deleted_at is null`,
-  );
-  return rows.map((r) => r.room_id);
 }
 
 export interface ReactionGroup {

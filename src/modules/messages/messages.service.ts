@@ -14,12 +14,11 @@ import {
   validationError,
   type ErrorCode,
 } from '../../errors.js';
-import { decodeJsonCursor, encodeCursor, isTimeIdPair } from '../../http/cursor.js';
+import { decodeJsonCursor, encodeCursor, isTimeIdPair, timeIdPage } from '../../http/cursor.js';
 import type { PageInfo } from '../../http/respond.js';
 import {
   isModerator,
   assertNotMuted,
-  lockRoom,
   lockRoomForMember,
   requireMember,
   slowModeWait,
@@ -335,25 +334,29 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     /** Deletes a message for everyone: the sender, or an owner/admin of the room. */
     async remove(actor: Actor, id: string): Promise<DeletedEvent> {
       const { message, room } = await messageAccess(actor, id);
-      const deleted = await changeUnderRoomLock(actor, room.id, async (tx, member) => {
-        const bySender = message.senderId === actor.userId;
-        if (!bySender && !isModerator(member)) {
-          throw forbidden('Only the sender or a room owner/admin can delete this message');
-        }
-        const row = await repo.softDelete(tx, room.id, message.id);
+      const bySender = message.senderId === actor.userId;
+      const deleted = await deletions.removeOne(room.id, message.id, {
+        // The caller's membership, re-read under the room's lock (the lock is already held).
+        check: async (tx) => {
+          const member = await lockRoomForMember(tx, room.id, actor.userId);
+          if (!member) throw notFound('Message');
+          if (!bySender && !isModerator(member))
+            throw forbidden('Only the sender or a room owner/admin can delete this message');
+        },
         // SPEC "Audit log": a message deleted by someone other than its sender (a room moderator).
-        if (row && !bySender)
-          await appendAudit(tx, {
-            actorId: actor.userId,
-            action: 'message.delete',
-            targetType: 'message',
-            targetId: message.id,
-            details: { room: room.id, sender: message.senderId, by: 'room-moderator' },
-          });
-        return row;
+        record: async (tx) => {
+          if (!bySender)
+            await appendAudit(tx, {
+              actorId: actor.userId,
+              action: 'message.delete',
+              targetType: 'message',
+              targetId: message.id,
+              details: { room: room.id, sender: message.senderId, by: 'room-moderator' },
+            });
+        },
       });
       if (!deleted) throw notFound('Message');
-      return (await deletions.announce(room.id, [deleted]))[0]!;
+      return deleted;
     },
 
     /**
@@ -366,14 +369,11 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     ): Promise<DeletedEvent> {
       const message = isId(id) ? await repo.findMessageById(db, id) : undefined;
       if (!message || message.deletedAt) throw notFound('Message');
-      const deleted = await transaction(db, async (tx) => {
-        if (!(await lockRoom(tx, message.roomId))) return undefined;
-        const row = await repo.softDelete(tx, message.roomId, message.id);
-        if (row) await record(tx, message);
-        return row;
+      const deleted = await deletions.removeOne(message.roomId, message.id, {
+        record: (tx) => record(tx, message),
       });
       if (!deleted) throw notFound('Message');
-      return (await deletions.announce(message.roomId, [deleted]))[0]!;
+      return deleted;
     },
 
     /**
@@ -385,7 +385,7 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
     /** Deletes every live message a user sent, room by room, as ordinary deletions; how many. */
     async removeAllSentBy(userId: string): Promise<number> {
       let total = 0;
-      for (const roomId of await repo.roomsWithLiveMessagesOf(db, userId))
+      for (const roomId of await sentRepo.roomsSentIn(db, userId))
         total += (await deletions.removeMatching(roomId, { senderId: userId })).deleted;
       return total;
     },
@@ -501,22 +501,16 @@ export function createMessagesService(ctx: AppContext, hooks: MessagesHooks = {}
         before: before ? { at: before[0], id: before[1] } : undefined,
         limit: query.limit + 1,
       });
-      const pageRows = rows.slice(0, query.limit);
+      // `at` is the database's microseconds as text: the cursor keeps them.
+      const { page, nextCursor } = timeIdPage(rows, query.limit, 'm', (r) => [r.at, r.id]);
       const views = await loadMessageViews(
         db,
-        pageRows.map((r) => r.id),
+        page.map((r) => r.id),
         loadFiles,
       );
-      const last = pageRows.at(-1);
       return {
-        items: pageRows.flatMap((r) => views.get(r.id) ?? []),
-        page: {
-          nextCursor:
-            rows.length > query.limit && last
-              ? encodeCursor('m', JSON.stringify([last.at, last.id]))
-              : null,
-          limit: query.limit,
-        },
+        items: page.flatMap((r) => views.get(r.id) ?? []),
+        page: { nextCursor, limit: query.limit },
       };
     },
 

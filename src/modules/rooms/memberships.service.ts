@@ -1,7 +1,6 @@
 import type { AppContext } from '../../context.js';
 import type { RoomRow } from '../../db/schema/index.js';
-import { transaction } from '../../db/tx.js';
-import { announceRemoval, removeMemberLocked } from './rooms.removal.js';
+import { deleteRoomLocked, removeMember } from './rooms.removal.js';
 import * as repo from './rooms.repo.js';
 import { GENERAL_SLUG } from './rooms.service.js';
 
@@ -32,17 +31,10 @@ export function createMembershipsService(
   async function deleteIfEmpty(roomId: string): Promise<boolean> {
     const room = await repo.findRoomByRef(db, roomId);
     if (!room || room.memberCount > 0 || room.slug === GENERAL_SLUG) return false;
-    const purgeFiles = await hooks.prepareRoomDeletion?.(room);
-    const deleted = await transaction(db, async (tx) => {
-      if (!(await repo.lockRoom(tx, roomId))) return false;
+    return deleteRoomLocked(db, broadcaster, room, hooks.prepareRoomDeletion, async (tx) => {
       const fresh = await repo.findRoomByRef(tx, roomId);
-      if (!fresh || fresh.memberCount > 0) return false;
-      return repo.deleteRoom(tx, roomId);
+      return fresh !== undefined && fresh.memberCount === 0;
     });
-    if (!deleted) return false;
-    await purgeFiles?.();
-    broadcaster.closeRoom(roomId);
-    return true;
   }
 
   return {
@@ -68,13 +60,8 @@ export function createMembershipsService(
     async leaveEverywhere(userId: string): Promise<number> {
       let left = 0;
       for (const roomId of await repo.listRoomIdsOfUser(db, userId)) {
-        const removed = await transaction(db, async (tx) => {
-          if (!(await repo.lockRoom(tx, roomId))) return false;
-          return removeMemberLocked(tx, broadcaster, roomId, userId);
-        });
-        if (!removed) continue;
+        if ((await removeMember(db, broadcaster, roomId, userId)) !== 'removed') continue;
         left += 1;
-        announceRemoval(broadcaster, roomId, userId);
         await deleteIfEmpty(roomId);
       }
       return left;

@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { msTime, olderThan } from '../../db/keyset.js';
 import { queryRows, type Executor } from '../../db/client.js';
 import { forbidden } from '../../errors.js';
 import {
@@ -42,6 +43,17 @@ export const slowedSql = (m: string, r: string) =>
   sql.raw(
     `(${r}.slow_mode_seconds > 0 and ${m}.role = 'member' and ${m}.last_sent_at is not null` +
       ` and ${m}.last_sent_at > now() - make_interval(secs => ${r}.slow_mode_seconds))`,
+  );
+
+/**
+ * The slow-mode rule within one batch of sends (the insert statement's `input` CTE, ordered by `ord`):
+ * a plain member of a slow-mode room sends at most one message per batch, the first of theirs.
+ */
+export const slowedInBatchSql = (m: string, r: string, send: string) =>
+  sql.raw(
+    `(${r}.slow_mode_seconds > 0 and ${m}.role = 'member' and exists (` +
+      ` select 1 from input d where d.sender_id = ${send}.sender_id and d.ord < ${send}.ord` +
+      ` and d.type <> 'system'))`,
   );
 
 /** Seconds until the member may send again in a slow-mode room (0: now). Call after `lockRoom`. */
@@ -142,10 +154,10 @@ export async function listBans(
         where b.room_id = ${roomId}
           ${
             before
-              ? sql`and (b.created_at, b.user_id) < (${before.at.toISOString()}::timestamptz, ${before.userId}::uuid)`
+              ? sql`and ${olderThan(sql`b.created_at`, sql`b.user_id`, { at: before.at, id: before.userId })}`
               : sql``
           }
-        order by b.created_at desc, b.user_id desc
+        order by ${msTime(sql`b.created_at`)} desc, b.user_id desc
         limit ${params.limit}`,
   );
   return rows.map((r) => ({

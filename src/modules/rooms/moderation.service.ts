@@ -8,10 +8,11 @@ import { decodeJsonCursor, isTimeIdPair, timeIdPage } from '../../http/cursor.js
 import type { PageInfo } from '../../http/respond.js';
 import { appendAudit, instanceRoleOf } from '../admin/admin.port.js';
 import { findUserById } from '../users/users.port.js';
-import { isHidden } from './rooms.access.js';
+import { isHidden, isModerator } from './rooms.access.js';
 import { memberUpdated, roomUpdated } from './rooms.events.js';
 import { toMemberView, type MemberView } from './rooms.presenter.js';
 import * as repo from './rooms.repo.js';
+import { ROLE_RANK } from './rooms.repo.js';
 import * as mod from './moderation.repo.js';
 import { announceRemoval, removeMemberLocked } from './rooms.removal.js';
 
@@ -30,12 +31,11 @@ interface Authority {
   member: RoomMemberRow | null;
 }
 
-const RANK = { owner: 2, admin: 1, member: 0 } as const;
-
 function outranks(actor: Authority, target: RoomMemberRow | undefined): boolean {
   if (actor.instanceAdmin) return true;
   if (!actor.member) return false;
-  return RANK[actor.member.role] > (target ? RANK[target.role] : -1);
+  // ROLE_RANK: owner 0, admin 1, member 2; anyone outranks a user who is not a member.
+  return ROLE_RANK[actor.member.role] < (target ? ROLE_RANK[target.role] : Infinity);
 }
 
 export type ModerationService = ReturnType<typeof createModerationService>;
@@ -61,7 +61,7 @@ export function createModerationService(ctx: AppContext) {
     const instanceAdmin = role === 'admin';
     if (!found || (!instanceAdmin && isHidden(found))) throw notFound('Room');
     if (found.room.type === 'direct') throw forbidden('Direct rooms cannot be moderated');
-    if (!instanceAdmin && !(found.member && found.member.role !== 'member'))
+    if (!instanceAdmin && !(found.member && isModerator(found.member)))
       throw forbidden('Only an owner or admin can moderate this room');
     return found.room;
   }
@@ -82,7 +82,7 @@ export function createModerationService(ctx: AppContext) {
         instanceRoleOf(tx, actor.userId),
       ]);
       const authority = { instanceAdmin: role === 'admin', member: member ?? null };
-      if (!authority.instanceAdmin && !(member && member.role !== 'member'))
+      if (!authority.instanceAdmin && !(member && isModerator(member)))
         throw forbidden('Only an owner or admin can moderate this room');
       return fn(tx, authority);
     });

@@ -60,7 +60,13 @@ export function listRoomIdsOfUsers(
 /** A member's notification level: what they chose, or the default of the room's type (push uses it). */
 export { notifyLevelOf } from './notify-level.js';
 /** The mute and slow-mode rules, for the send statement and the explanation of a refused send. */
-export { assertNotMuted, mutedSql, slowedSql, slowModeWait } from './moderation.repo.js';
+export {
+  assertNotMuted,
+  mutedSql,
+  slowedInBatchSql,
+  slowedSql,
+  slowModeWait,
+} from './moderation.repo.js';
 
 /** A room's caller-independent fields, as every room view carries them (admin lists too). */
 export { toRoomMetadata, type RoomMetadata } from './rooms.presenter.js';

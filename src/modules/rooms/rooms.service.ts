@@ -11,16 +11,10 @@ import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/mess
 import { blockedEitherWay, findUserById } from '../users/users.port.js';
 import { assertMember, assertVisible, requireModerator } from './rooms.access.js';
 import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
-import {
-  memberJoined,
-  memberUpdated,
-  roomDeleted,
-  roomJoined,
-  roomUpdated,
-} from './rooms.events.js';
+import { memberJoined, memberUpdated, roomJoined, roomUpdated } from './rooms.events.js';
 import { isBanned } from './moderation.repo.js';
 import { appendAudit } from '../admin/admin.port.js';
-import { announceRemoval, removeMemberLocked } from './rooms.removal.js';
+import { deleteRoomLocked, removeMember } from './rooms.removal.js';
 import * as repo from './rooms.repo.js';
 import { ROLE_RANK } from './rooms.repo.js';
 import { slugify, withSuffix } from './slug.js';
@@ -140,13 +134,9 @@ export function createRoomsService(
     userId: string,
     record?: (tx: Tx) => Promise<void>,
   ): Promise<void> {
-    await transaction(db, async (tx) => {
-      // Room first: a send in progress holds the room's lock and then updates the sender's member row.
-      if (!(await repo.lockRoom(tx, room.id))) throw notFound('Room');
-      if (!(await removeMemberLocked(tx, broadcaster, room.id, userId))) throw notFound('Member');
-      await record?.(tx);
-    });
-    announceRemoval(broadcaster, room.id, userId);
+    const outcome = await removeMember(db, broadcaster, room.id, userId, record);
+    if (outcome === 'no-room') throw notFound('Room');
+    if (outcome === 'not-member') throw notFound('Member');
   }
 
   return {
@@ -292,31 +282,31 @@ export function createRoomsService(
       const access = await accessFor(actor, ref);
       if (access.room.type === 'direct') throw forbidden('Direct rooms cannot be deleted');
       if (access.member.role !== 'owner') throw forbidden('Only the owner can delete this room');
-      const purgeFiles = await hooks.prepareRoomDeletion?.(access.room);
-      const deleted = await transaction(db, async (tx) => {
-        if (!(await repo.lockRoom(tx, access.room.id))) return false;
-        // Still its owner at this moment (the room may have been handed over meanwhile).
-        const member = await repo.findMembership(tx, access.room.id, actor.userId);
-        if (member?.role !== 'owner') throw forbidden('Only the owner can delete this room');
-        // SPEC "Audit log": a room deleted, in the deletion's transaction.
-        await appendAudit(tx, {
-          actorId: actor.userId,
-          action: 'room.delete',
-          targetType: 'room',
-          targetId: access.room.id,
-          details: {
-            name: access.room.name,
-            type: access.room.type,
-            members: access.room.memberCount,
-            by: 'owner',
-          },
-        });
-        return repo.deleteRoom(tx, access.room.id);
-      });
+      const deleted = await deleteRoomLocked(
+        db,
+        broadcaster,
+        access.room,
+        hooks.prepareRoomDeletion,
+        async (tx) => {
+          // Still its owner at this moment (the room may have been handed over meanwhile).
+          const member = await repo.findMembership(tx, access.room.id, actor.userId);
+          if (member?.role !== 'owner') throw forbidden('Only the owner can delete this room');
+          // SPEC "Audit log": a room deleted, in the deletion's transaction.
+          await appendAudit(tx, {
+            actorId: actor.userId,
+            action: 'room.delete',
+            targetType: 'room',
+            targetId: access.room.id,
+            details: {
+              name: access.room.name,
+              type: access.room.type,
+              members: access.room.memberCount,
+              by: 'owner',
+            },
+          });
+        },
+      );
       if (!deleted) throw notFound('Room');
-      await purgeFiles?.();
-      broadcaster.toRoom(access.room.id, roomDeleted, { room: access.room.id });
-      broadcaster.closeRoom(access.room.id);
       return { id: access.room.id };
     },
 
@@ -332,16 +322,14 @@ export function createRoomsService(
       const room = isId(id) ? await repo.findRoomByRef(db, id) : undefined;
       if (!room) throw notFound('Room');
       if (room.slug === GENERAL_SLUG) throw forbidden('The general room cannot be deleted');
-      const purgeFiles = await hooks.prepareRoomDeletion?.(room);
-      const deleted = await transaction(db, async (tx) => {
-        if (!(await repo.lockRoom(tx, room.id))) return false;
-        await record(tx, room);
-        return repo.deleteRoom(tx, room.id);
-      });
+      const deleted = await deleteRoomLocked(
+        db,
+        broadcaster,
+        room,
+        hooks.prepareRoomDeletion,
+        (tx) => record(tx, room),
+      );
       if (!deleted) throw notFound('Room');
-      await purgeFiles?.();
-      broadcaster.toRoom(room.id, roomDeleted, { room: room.id });
-      broadcaster.closeRoom(room.id);
       return { id: room.id };
     },
 

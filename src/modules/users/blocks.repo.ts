@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, or, sql, type SQL } from 'drizzle-orm';
+import { newestFirst, olderThan } from '../../db/keyset.js';
 import { queryRows, type Executor } from '../../db/client.js';
 import { roomMembers, rooms, userBlocks, users, type UserRow } from '../../db/schema/index.js';
 
@@ -86,7 +87,6 @@ export async function listBlocked(
   params: { before?: { at: Date; id: string }; only?: string; limit: number },
 ): Promise<{ user: UserRow; blockedAt: Date }[]> {
   const { before } = params;
-  const at = sql`date_trunc('milliseconds', ${userBlocks.createdAt})`;
   const rows = await db
     .select({ user: users, blockedAt: userBlocks.createdAt })
     .from(userBlocks)
@@ -95,12 +95,10 @@ export async function listBlocked(
       and(
         eq(userBlocks.blockerId, blockerId),
         params.only ? eq(userBlocks.blockedId, params.only) : undefined,
-        before
-          ? or(lt(at, before.at), and(eq(at, before.at), lt(userBlocks.blockedId, before.id)))
-          : undefined,
+        olderThan(userBlocks.createdAt, userBlocks.blockedId, before),
       ),
     )
-    .orderBy(desc(at), desc(userBlocks.blockedId))
+    .orderBy(...newestFirst(userBlocks.createdAt, userBlocks.blockedId))
     .limit(params.limit);
   return rows;
 }
