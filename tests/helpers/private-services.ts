@@ -47,10 +47,13 @@ export const privatePostgresAvailable =
 /** True when a `redis-server` binary is on the PATH. */
 export const privateRedisAvailable = spawnSync('redis-server', ['--version']).status === 0;
 
+/** util-linux's `runuser`, found where Debian puts it even when the PATH has no sbin directory. */
+const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => existsSync(p)) ?? 'runuser';
+
 /** PostgreSQL refuses to run as root: as root, its tools run as the `postgres` user. */
 function pgCommand(tool: string, args: string[]): [string, string[]] {
   const path = join(pgBin ?? '', tool);
-  return isRoot ? ['runuser', ['-u', 'postgres', '--', path, ...args]] : [path, args];
+  return isRoot ? [runuser, ['-u', 'postgres', '--', path, ...args]] : [path, args];
 }
 
 export interface PrivatePostgres {
