@@ -486,3 +486,38 @@ describe('audit of room moderators', () => {
     ]);
   });
 });
+
+describe('the bans list', () => {
+  it('pages through bans made within one millisecond, each once', async () => {
+    const room = await publicRoom();
+    const banned = await Promise.all([createUser(nodeA), createUser(nodeA), createUser(nodeA)]);
+    for (const user of banned)
+      expect(
+        (
+          await nodeA.http
+            .post(`/api/rooms/${room.id}/bans`)
+            .set(owner.auth)
+            .send({ userId: user.id })
+        ).status,
+      ).toBe(201);
+    // The same millisecond, different microseconds (as bans of one burst can be).
+    await queryRows(
+      nodeA.ctx.db,
+      sql`update room_bans set created_at = '2026-01-01T00:00:00.123000Z'::timestamptz
+                                            + (random() * interval '900 microseconds')
+          where room_id = ${room.id}`,
+    );
+    const seen: string[] = [];
+    let before: string | null = null;
+    do {
+      const query: string = before ? `&before=${encodeURIComponent(before)}` : '';
+      const res = await nodeA.http
+        .get(`/api/rooms/${room.id}/bans?limit=1${query}`)
+        .set(owner.auth);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.data.map((b: { user: { id: string } }) => b.user.id));
+      before = res.body.page.nextCursor;
+    } while (before);
+    expect(seen.sort()).toEqual(banned.map((u) => u.id).sort());
+  });
+});
