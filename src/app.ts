@@ -142,7 +142,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const rooms = createRoomsService(ctx, {
     loadFiles: files.loadFiles,
     prepareRoomDeletion: files.prepareRoomDeletion,
-    setRoomSettings: moderation.setRoomSettings,
+    updateRoom: moderation.updateRoom,
   });
   const messages = createMessagesService(ctx, {
     loadFiles: files.loadFiles,

@@ -9,7 +9,6 @@ import {
   users,
   type RoomBanRow,
   type RoomMemberRow,
-  type RoomRow,
 } from '../../db/schema/index.js';
 
 /**
@@ -176,18 +175,4 @@ export async function listBans(
     },
     bannedBy: r.banned_by && r.by_username ? { id: r.banned_by, username: r.by_username } : null,
   }));
-}
-
-/** Sets a room's slow mode and/or retention; the row after. */
-export async function setRoomModeration(
-  tx: Executor,
-  roomId: string,
-  patch: { slowModeSeconds?: number; retentionDays?: number | null },
-): Promise<RoomRow | undefined> {
-  const [row] = await tx
-    .update(rooms)
-    .set({ ...patch, updatedAt: sql`now()` })
-    .where(eq(rooms.id, roomId))
-    .returning();
-  return row;
 }

@@ -40,6 +40,8 @@ function outranks(actor: Authority, target: RoomMemberRow | undefined): boolean 
 
 export type ModerationService = ReturnType<typeof createModerationService>;
 
+export type RoomPatch = Parameters<typeof repo.updateRoom>[2];
+
 /**
  * Room moderation (SPEC "Room moderation"): mutes, bans and the room settings that moderators change
  * (slow mode, retention). Who may act is decided in the action's transaction, after the room's lock
@@ -237,14 +239,12 @@ export function createModerationService(ctx: AppContext) {
     },
 
     /**
-     * Slow mode and retention of a room (`PATCH /api/rooms/:id`): moderators and instance admins; a
-     * room's retention may only be shorter than the instance's. Audited when a value changes.
+     * THE write of `PATCH /api/rooms/:id`, in one transaction under the room's lock, with one
+     * `room-updated`: slow mode and retention (moderators and instance admins; a room's retention may
+     * only be shorter than the instance's; audited when a value changes), and the name and
+     * description (whose owner/admin rule rooms.service checks first).
      */
-    async setRoomSettings(
-      actor: Actor,
-      ref: string,
-      patch: { slowModeSeconds?: number; retentionDays?: number | null },
-    ): Promise<RoomRow> {
+    async updateRoom(actor: Actor, ref: string, patch: RoomPatch): Promise<RoomRow> {
       const room = await roomToModerate(actor, ref);
       const instanceDays = ctx.config.MESSAGE_RETENTION_DAYS;
       if (
@@ -261,7 +261,7 @@ export function createModerationService(ctx: AppContext) {
       }
       const updated = await underLock(actor, room, async (tx) => {
         const before = await repo.findRoomByRef(tx, room.id);
-        const row = await mod.setRoomModeration(tx, room.id, patch);
+        const row = await repo.updateRoom(tx, room.id, patch);
         if (!before || !row) throw notFound('Room');
         const changes = [
           ['room.slow-mode', before.slowModeSeconds, row.slowModeSeconds],

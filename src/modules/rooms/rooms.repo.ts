@@ -90,7 +90,12 @@ export async function findRoomByDirectKey(
 export async function updateRoom(
   db: Executor,
   id: string,
-  patch: { name?: string; description?: string | null },
+  patch: {
+    name?: string;
+    description?: string | null;
+    slowModeSeconds?: number;
+    retentionDays?: number | null;
+  },
 ): Promise<RoomRow | undefined> {
   const [row] = await db
     .update(rooms)

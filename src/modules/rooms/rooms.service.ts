@@ -11,9 +11,10 @@ import { loadMessageViews, noFiles, type FileViewLoader } from '../messages/mess
 import { blockedEitherWay, findUserById } from '../users/users.port.js';
 import { assertMember, assertVisible, requireModerator } from './rooms.access.js';
 import { toMemberView, toRoomView, type MemberView, type RoomView } from './rooms.presenter.js';
-import { memberJoined, memberUpdated, roomJoined, roomUpdated } from './rooms.events.js';
+import { memberJoined, memberUpdated, roomJoined } from './rooms.events.js';
 import { isBanned } from './moderation.repo.js';
 import { appendAudit } from '../admin/admin.port.js';
+import type { RoomPatch } from './moderation.service.js';
 import { deleteRoomLocked, removeMember } from './rooms.removal.js';
 import * as repo from './rooms.repo.js';
 import { ROLE_RANK } from './rooms.repo.js';
@@ -38,12 +39,8 @@ export function createRoomsService(
   hooks: {
     loadFiles?: FileViewLoader;
     prepareRoomDeletion?: (room: RoomRow) => Promise<() => Promise<void>>;
-    /** Slow mode and retention (moderation.service): moderators and instance admins, audited. */
-    setRoomSettings?: (
-      actor: Actor,
-      ref: string,
-      settings: { slowModeSeconds?: number; retentionDays?: number | null },
-    ) => Promise<RoomRow>;
+    /** THE write of a room's PATCH (moderation.service): one transaction, one `room-updated`. */
+    updateRoom?: (actor: Actor, ref: string, patch: RoomPatch) => Promise<RoomRow>;
   } = {},
 ) {
   const { db, broadcaster } = ctx;
@@ -245,28 +242,11 @@ export function createRoomsService(
         retentionDays?: number | null;
       },
     ): Promise<RoomView> {
-      const { slowModeSeconds, retentionDays, ...basic } = patch;
-      const renames = basic.name !== undefined || basic.description !== undefined;
-      const access = renames ? await accessFor(actor, ref) : undefined;
-      if (access) requireModerator(access, 'change this room');
-      let room: RoomRow | undefined = access?.room;
-      if (slowModeSeconds !== undefined || retentionDays !== undefined) {
-        if (!hooks.setRoomSettings) throw forbidden('Room settings cannot be changed here');
-        room = await hooks.setRoomSettings(actor, ref, { slowModeSeconds, retentionDays });
-      }
-      if (renames && room) {
-        room = await repo.updateRoom(db, room.id, basic);
-        if (!room) throw notFound('Room');
-        broadcaster.toRoom(room.id, roomUpdated, {
-          room: room.id,
-          name: room.name,
-          description: room.description,
-          slowModeSeconds: room.slowModeSeconds,
-          retentionDays: room.retentionDays,
-        });
-      }
-      if (!room) throw notFound('Room');
-      return roomViewFor(actor.userId, room);
+      // Renaming is the room's owner and admins' alone (instance admins moderate, they do not rename).
+      if (patch.name !== undefined || patch.description !== undefined)
+        requireModerator(await accessFor(actor, ref), 'change this room');
+      if (!hooks.updateRoom) throw forbidden('Rooms cannot be changed here');
+      return roomViewFor(actor.userId, await hooks.updateRoom(actor, ref, patch));
     },
 
     /** My notification level for a room (SPEC "Preferences"): any member, for themself. */
