@@ -1,7 +1,11 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../db/client.js';
+import { columnsSql, fromRow } from '../db/rows.js';
 import { jobs, type JobRow } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
+
+/** Every column of a claimed job, as `fromRow` reads them back. */
+const JOB_COLUMNS = columnsSql(jobs, 'jobs', '');
 
 /**
  * The durable job queue (SPEC: background work that must not be lost): an outbox in PostgreSQL. A job
@@ -90,22 +94,9 @@ export function createJobWorker(
             order by run_at, id
             limit ${batch}
             for update skip locked)
-          returning id, kind, payload, dedupe_key, run_at, locked_until, attempts, last_error, created_at`,
+          returning ${JOB_COLUMNS}`,
     );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      kind: r.kind as string,
-      payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<
-        string,
-        unknown
-      >,
-      dedupeKey: (r.dedupe_key as string | null) ?? null,
-      runAt: new Date(r.run_at as string),
-      lockedUntil: r.locked_until ? new Date(r.locked_until as string) : null,
-      attempts: Number(r.attempts),
-      lastError: (r.last_error as string | null) ?? null,
-      createdAt: new Date(r.created_at as string),
-    }));
+    return rows.map((r) => fromRow(jobs, r, ''));
   }
 
   /** Records what came of a run; only while the job is still this run's (same attempt). */

@@ -154,6 +154,31 @@ export function createAdminService(
     return user;
   }
 
+  /** Deactivation, once the caller is known to be an admin (the route, or resolving a report). */
+  async function deactivateUser(actor: Actor, id: string, reason?: string): Promise<AdminUserView> {
+    if (id === actor.userId)
+      throw validationError('An admin cannot deactivate themself', [
+        { path: 'id', message: 'must not be yourself' },
+      ]);
+    const user = await setActive(actor, id, { reason: reason ?? null });
+    const sessions = await deps.revokeAllSessions(id);
+    log.info({ userId: id, by: actor.userId, sessions }, 'user deactivated');
+    return toAdminUser(user);
+  }
+
+  /** An admin's deletion of any message, with its audit entry in the deletion's transaction. */
+  function deleteAnyMessage(actor: Actor, id: string) {
+    return deps.removeAnyMessage(id, (tx, message) =>
+      appendAudit(tx, {
+        actorId: actor.userId,
+        action: 'message.delete',
+        targetType: 'message',
+        targetId: id,
+        details: { room: message.roomId, sender: message.senderId },
+      }),
+    );
+  }
+
   return {
     requireAdmin,
 
@@ -181,14 +206,7 @@ export function createAdminService(
      */
     async deactivate(actor: Actor, id: string, reason?: string): Promise<AdminUserView> {
       await requireAdmin(actor);
-      if (id === actor.userId)
-        throw validationError('An admin cannot deactivate themself', [
-          { path: 'id', message: 'must not be yourself' },
-        ]);
-      const user = await setActive(actor, id, { reason: reason ?? null });
-      const sessions = await deps.revokeAllSessions(id);
-      log.info({ userId: id, by: actor.userId, sessions }, 'user deactivated');
-      return toAdminUser(user);
+      return deactivateUser(actor, id, reason);
     },
 
     /** Deletes any message (SPEC "Content"), as a tombstone like its sender's deletion; audited. */
@@ -197,15 +215,7 @@ export function createAdminService(
       id: string,
     ): Promise<{ id: string; room: string; seq: number; rev: number }> {
       await requireAdmin(actor);
-      return deps.removeAnyMessage(id, (tx, message) =>
-        appendAudit(tx, {
-          actorId: actor.userId,
-          action: 'message.delete',
-          targetType: 'message',
-          targetId: id,
-          details: { room: message.roomId, sender: message.senderId },
-        }),
-      );
+      return deleteAnyMessage(actor, id);
     },
 
     /** Reports a message I can read (SPEC "Reports"): once per reporter and message (409 after). */
@@ -259,14 +269,14 @@ export function createAdminService(
       if (!report) throw notFound('Report');
       if (report.resolvedAt) throw conflict('This report is already resolved');
       if (body.action === 'delete-message' && !report.messageDeleted) {
-        await this.deleteMessage(actor, report.messageId).catch((err: unknown) => {
+        await deleteAnyMessage(actor, report.messageId).catch((err: unknown) => {
           // Deleted meanwhile: the action is done either way.
           if ((err as { status?: number }).status !== 404) throw err;
         });
       }
       if (body.action === 'deactivate-sender') {
         if (!report.senderId) throw conflict('The sender no longer exists');
-        await this.deactivate(actor, report.senderId, body.note ?? `report ${report.id}`);
+        await deactivateUser(actor, report.senderId, body.note ?? `report ${report.id}`);
       }
       const resolved = await transaction(db, async (tx) => {
         if (
