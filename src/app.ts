@@ -33,7 +33,11 @@ import {
 } from './modules/messages/retention.service.js';
 import { createModerationService } from './modules/rooms/moderation.service.js';
 import { createRoomsService } from './modules/rooms/rooms.service.js';
-import { listRoomIdsOfUser, listRoomIdsOfUsers } from './modules/rooms/rooms.port.js';
+import {
+  listMembersAmong,
+  listRoomIdsOfUser,
+  listRoomIdsOfUsers,
+} from './modules/rooms/rooms.port.js';
 import { createMemoryTyping, createRedisTyping } from './modules/rooms/typing-store.js';
 import { createTypingService } from './modules/rooms/typing.service.js';
 import { createRedisPresence } from './modules/users/presence-redis.js';
@@ -108,7 +112,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
   const io = createIo(server, config, redis);
-  const bus = createRoomBus(io, log, { redis, gapWaitMs: config.ROOM_EVENT_GAP_MS });
+  const bus = createRoomBus(io, log, {
+    redis,
+    gapWaitMs: config.ROOM_EVENT_GAP_MS,
+    membersAmong: (roomId, userIds) => listMembersAmong(database.db, roomId, userIds),
+  });
   const ctx: AppContext = {
     config,
     log,

@@ -32,8 +32,9 @@ export interface Broadcaster {
   /** Unsubscribes every socket of the user, on every node; takes effect before the next emit. */
   unsubscribeUser(userId: string, roomId: string): void;
   /**
-   * The same, resolved once every node has applied it (or after a short timeout): call it inside the
-   * removal's transaction, under the room's lock, so that no later change of the room reaches them.
+   * The same, resolved once it is in the one order every node delivers in (Redis has taken it; 503
+   * when it cannot): call it inside the removal's transaction, under the room's lock, so that no later
+   * change of the room reaches them.
    */
   unsubscribeUserFenced(userId: string, roomId: string): Promise<void>;
   /** Closes every socket of a room's subscribers (room deleted). */

@@ -41,7 +41,10 @@ export interface SocketFeatures {
   rooms: {
     /** The rooms a user belongs to: the socket's subscriptions at the handshake. */
     roomIdsOfUser(userId: string): Promise<string[]>;
-    /** The rooms of many users at once (every user present when they have none). */
+    /**
+     * The rooms of many users at once (every user present when they have none), read after every
+     * change of those rooms' members in progress has committed.
+     */
     roomIdsOfUsers(userIds: string[]): Promise<Map<string, Set<string>>>;
   };
   presence: {
@@ -166,8 +169,9 @@ export function attachSocketServer<Svc>(
 
   /**
    * After this node's Redis subscriber was cut off, subscription changes made on other nodes may have
-   * been lost: every local socket's rooms are re-read from the database and its subscriptions made to
-   * match (changes arriving meanwhile are replayed after).
+   * been lost: every local socket's rooms are re-read from the database (once the removals of those
+   * rooms in progress have committed) and its subscriptions made to match (changes arriving meanwhile
+   * are replayed after).
    */
   async function recheckSubscriptions(): Promise<void> {
     const sockets = localSockets();
@@ -194,11 +198,8 @@ export function attachSocketServer<Svc>(
       unwatch();
     }
   }
-  bus.onReconnect(() => {
-    recheckSubscriptions().catch((err: unknown) =>
-      log.warn({ err }, 're-checking subscriptions failed'),
-    );
-  });
+  // Awaited by the bus: until it has succeeded, the node checks each delivery against the database.
+  bus.onReconnect(recheckSubscriptions);
   bus.onReconnect(() => {
     recheckSessions().catch((err: unknown) => log.warn({ err }, 're-checking sessions failed'));
   });

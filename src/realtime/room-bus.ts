@@ -11,25 +11,39 @@ export type MembershipListener = (userId: string, roomId: string, joined: boolea
 
 type Wire =
   | { n: string; t: 'ev'; r: string; v: number; e: string; p: unknown }
-  /** `q`: a fenced unsubscription, which every node acknowledges once it has applied it. */
-  | { n: string; t: 'sub' | 'unsub'; r: string; u: string; q?: string }
-  | { n: string; t: 'ack'; q: string }
+  | { n: string; t: 'sub' | 'unsub'; r: string; u: string }
   | { n: string; t: 'sess'; s: string };
+
+/**
+ * Of these users, those who are members of the room now (a read after the change being delivered
+ * committed): the check of a delivery this node cannot prove ordered after every removal.
+ */
+export type MembersAmong = (roomId: string, userIds: string[]) => Promise<Set<string>>;
+
+/** Delivers one event to this node's sockets, or nothing. */
+type Deliver = () => void;
 
 /**
  * The ordered path between nodes for what must not be reordered or missed: a room's message events
  * (delivered in rev order by a RoomSequencer on every node) and subscription changes (a member added or
- * removed), all on ONE Redis channel, so that from any one node they arrive in the order it sent them
- * (a removal before the next message). Without Redis it is the same, on one node.
+ * removed), all on ONE Redis channel. Redis gives the channel one order, and every node, the publisher
+ * too, delivers in that order: a node delivers even its OWN events to its sockets when they come back
+ * to it over the channel (the echo), not when they commit. A removal publishes its unsubscription and
+ * waits for Redis to take it before it commits (`unsubscribeFenced`), so every event committed after
+ * the removal is behind it in the channel, on every node, whichever node publishes it.
  *
- * What Redis loses while a connection is down is repaired, not trusted: subscription changes this node
- * could not publish are published again when its publisher is back, and when its subscriber comes back
- * the `onReconnect` listeners re-check every local socket's subscriptions against the database.
+ * What the order cannot cover is repaired, not trusted. From the moment this node's subscriber breaks
+ * until its sockets' subscriptions have been re-checked against the database (`onReconnect`, after the
+ * channel's subscription is confirmed again), the node may have missed unsubscriptions: it is
+ * "recovering", and each event it delivers meanwhile (its own included, and one whose echo does not come)
+ * goes only to sockets whose users `membersAmong` finds still in the room, read after the event's
+ * commit. Subscription changes this node could not publish are published again when its publisher is
+ * back. Without Redis it is the same, on one node, without the channel.
  */
 export function createRoomBus(
   io: Server,
   log: Logger,
-  options: { redis?: RedisConnections; gapWaitMs: number },
+  options: { redis?: RedisConnections; gapWaitMs: number; membersAmong: MembersAmong },
 ) {
   const { redis } = options;
   const nodeId = randomUUID();
@@ -40,7 +54,7 @@ export function createRoomBus(
   });
   const userWatchers = new Map<string, Set<(roomId: string, joined: boolean) => void>>();
   const allWatchers = new Set<MembershipListener>();
-  const reconnectListeners: (() => void)[] = [];
+  const reconnectListeners: (() => void | Promise<void>)[] = [];
   const revocationListeners: ((sessionId: string) => void)[] = [];
   /** True from a subscriber break until it is back: messages of other nodes may be missed meanwhile. */
   let subWasDown = false;
@@ -48,12 +62,49 @@ export function createRoomBus(
   let subscribed = !redis;
   /** Subscription changes whose publish failed (Redis down), sent again when it is back. */
   let unsent: Wire[] = [];
-  /** Fenced unsubscriptions of this node waiting for the other nodes' acknowledgements. */
-  const fences = new Map<string, { missing: number; done: () => void }>();
+  /**
+   * True while this node may have missed an unsubscription (see above): from its subscriber's break
+   * (or the start) until the re-check after it. `breaks` counts the breaks, so that a re-check that
+   * overlapped a newer break does not end the newer one's recovery.
+   */
+  let recovering = !!redis;
+  let breaks = 0;
+  /**
+   * This node's own events waiting for their echo, by room and rev: each settles its delivery, direct
+   * (`true`: the echo came in order) or checked.
+   */
+  const echoes = new Map<string, (inOrder: boolean) => void>();
   const MAX_UNSENT = 10_000;
+  const echoKey = (roomId: string, rev: number) => `${roomId} ${rev}`;
 
   const localEmit = (roomId: string, event: string, payload: unknown) =>
     io.local.to(roomChannel(roomId)).emit(event, payload);
+
+  /**
+   * The delivery of an event that cannot be proven ordered after every removal: to this node's sockets
+   * in the room except those of users no longer members (read now, after the event's commit; a user
+   * who left before it is not found). A read that fails delivers nothing: the room's subscribers see
+   * the gap in `rev` and catch up with `sync`.
+   */
+  async function checkedEmit(roomId: string, event: string, payload: unknown): Promise<Deliver> {
+    const name = roomChannel(roomId);
+    const nsp = io.of('/');
+    const userIds = new Set<string>();
+    for (const id of nsp.adapter.rooms.get(name) ?? []) {
+      const userId = (nsp.sockets.get(id)?.data as { actor?: { userId?: string } } | undefined)
+        ?.actor?.userId;
+      if (userId) userIds.add(userId);
+    }
+    if (userIds.size === 0) return () => {};
+    try {
+      const members = await options.membersAmong(roomId, [...userIds]);
+      const gone = [...userIds].filter((u) => !members.has(u)).map(userChannel);
+      return () => io.local.to(name).except(gone).emit(event, payload);
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : err, roomId }, 'delivery check failed');
+      return () => {};
+    }
+  }
 
   function applyMembership(userId: string, roomId: string, joined: boolean): void {
     const sockets = io.local.in(userChannel(userId));
@@ -77,18 +128,52 @@ export function createRoomBus(
     } catch {
       return;
     }
-    if (message.n === nodeId) return;
     if (message.t === 'ev') {
-      const { r, e, p } = message;
-      sequencer.push(r, message.v, p === null ? () => {} : () => localEmit(r, e, p));
-    } else if (message.t === 'ack') {
-      const fence = fences.get(message.q);
-      if (fence && --fence.missing <= 0) fence.done();
+      const { r, v, e, p } = message;
+      if (message.n !== nodeId) {
+        const deliver =
+          p === null ? () => {} : recovering ? checkedEmit(r, e, p) : () => localEmit(r, e, p);
+        return sequencer.push(r, v, deliver);
+      }
+      // The echo of this node's own event: registered when it committed, delivered from here.
+      const settle = echoes.get(echoKey(r, v));
+      echoes.delete(echoKey(r, v));
+      settle?.(!recovering);
+    } else if (message.n === nodeId) {
+      return;
     } else if (message.t === 'sess') {
       revocationListeners.forEach((l) => l(message.s));
     } else {
       applyMembership(message.u, message.r, message.t === 'sub');
-      if (message.q) publish({ n: nodeId, t: 'ack', q: message.q });
+    }
+  }
+
+  /** This node's subscriber broke: what it was waiting to hear back is delivered checked instead. */
+  function broken(): void {
+    subWasDown = true;
+    recovering = true;
+    breaks += 1;
+    const waiting = [...echoes.values()];
+    echoes.clear();
+    waiting.forEach((settle) => settle(false));
+  }
+
+  /**
+   * After a break: the channel's subscription confirmed again (from here this node hears everything
+   * published), then every `onReconnect` listener (the subscriptions' re-check, which waits for the
+   * rooms' removals in progress), and only then are deliveries trusted again. A failure tries again.
+   */
+  async function recover(): Promise<void> {
+    if (!redis) return;
+    const at = breaks;
+    try {
+      await redis.sub.subscribe(channel);
+      subscribed = true;
+      await Promise.all(reconnectListeners.map(async (l) => l()));
+      if (breaks === at) recovering = false;
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : err }, 'bus recovery failed, retrying');
+      if (breaks === at) setTimeout(() => void recover(), 1000).unref();
     }
   }
 
@@ -96,28 +181,19 @@ export function createRoomBus(
     redis.sub.on('message', (ch: string, raw: string) => {
       if (ch === channel) receive(raw);
     });
-    redis.sub.on('close', () => {
-      subWasDown = true;
-    });
+    redis.sub.on('close', broken);
     redis.sub.on('ready', () => {
       if (!subWasDown) return;
       subWasDown = false;
       log.info('redis subscriber back: re-checking socket subscriptions');
-      reconnectListeners.forEach((l) => l());
+      void recover();
     });
     redis.pub.on('ready', () => {
       const again = unsent;
       unsent = [];
       again.forEach(publish);
     });
-    void redis.sub.subscribe(channel).then(
-      () => {
-        subscribed = true;
-      },
-      (err: unknown) => {
-        log.warn({ err: err instanceof Error ? err.message : err }, 'bus subscribe failed');
-      },
-    );
+    void recover();
   }
 
   return {
@@ -129,14 +205,39 @@ export function createRoomBus(
      * the payload may still be a promise. A payload of null delivers nothing but lets later ones go.
      */
     emitInOrder(roomId: string, rev: number, event: string, payload: unknown): void {
-      // Other nodes get the event as soon as its payload is ready, not after this node's own turn for
-      // it: each node orders what it receives, and one that waits for this revision (its first sight of
-      // the room, or a gap) is not kept waiting by this node's wait for an earlier one. A payload of
-      // nothing goes too, so that they skip the revision at once instead of after the gap wait.
-      const ready = (p: unknown) => {
-        const none = p === null || p === undefined;
-        publish({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p: none ? null : p });
-        return none ? undefined : () => localEmit(roomId, event, p);
+      // Published as soon as its payload is ready, not after this node's own turn for it: each node
+      // orders what it receives, and one that waits for this revision is not kept waiting by this
+      // node's wait for an earlier one. A payload of nothing goes too, so that they skip the revision
+      // at once instead of after the gap wait. This node delivers it when it comes back (see above).
+      const ready = (p: unknown): Promise<Deliver | undefined> | Deliver | undefined => {
+        if (p === null || p === undefined) {
+          publish({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p: null });
+          return undefined;
+        }
+        if (!redis) return () => localEmit(roomId, event, p);
+        return new Promise<Deliver | undefined>((resolve) => {
+          const key = echoKey(roomId, rev);
+          let timer: NodeJS.Timeout | undefined;
+          const settle = (inOrder: boolean) => {
+            clearTimeout(timer);
+            echoes.delete(key);
+            resolve(inOrder ? () => localEmit(roomId, event, p) : checkedEmit(roomId, event, p));
+          };
+          echoes.set(key, settle);
+          // An echo that does not come (a subscriber broken without a word yet): checked instead.
+          timer = setTimeout(() => {
+            if (echoes.get(key) === settle) settle(false);
+          }, options.gapWaitMs);
+          timer.unref();
+          redis.pub
+            .publish(
+              channel,
+              JSON.stringify({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p }),
+            )
+            .catch(() => {
+              if (echoes.get(key) === settle) settle(false);
+            });
+        });
       };
       sequencer.push(
         roomId,
@@ -163,59 +264,37 @@ export function createRoomBus(
     },
 
     /**
-     * Unsubscribes every socket of the user on every node, and resolves once every other node said it
-     * has (or after `timeoutMs`: a node that cannot answer, its Redis connection down, re-checks its
-     * sockets against the database when it is back). Called inside the removal's transaction, under
-     * the room's lock: no change of the room can commit, and so no event of it be published, before
-     * every node has dropped the user's sockets from the room. Without it, another node's next event
-     * could reach a node before the removal did (they come from different publishers).
+     * Unsubscribes every socket of the user on every node, and resolves once Redis has taken the
+     * unsubscription (or throws 503 when it cannot within `timeoutMs`). Called inside the removal's
+     * transaction, under the room's lock: every change of the room committed after the removal comes
+     * after it in the channel, and every node delivers in the channel's order (a node that may have
+     * missed it is recovering and checks each delivery against the database).
      */
     async unsubscribeFenced(userId: string, roomId: string, timeoutMs: number): Promise<void> {
       applyMembership(userId, roomId, false);
       if (!redis) return;
-      // This node cannot reach the others (its Redis connections are down): the removal is refused
-      // for now (503, the caller's transaction rolls back) rather than committed while another node
-      // could still deliver the room's next events to the member.
-      const unreachable = () =>
-        new AppError(
+      const message: Wire = { n: nodeId, t: 'unsub', r: roomId, u: userId };
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          redis.pub.publish(channel, JSON.stringify(message)),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('publish timed out')), timeoutMs);
+          }),
+        ]);
+      } catch {
+        // This node cannot reach the others: the removal is refused for now (503, the caller's
+        // transaction rolls back) rather than committed while another node could still deliver the
+        // room's next events to the member.
+        throw new AppError(
           'SERVICE_UNAVAILABLE',
           'Cannot reach the other nodes to apply this removal, please retry',
           undefined,
           1,
         );
-      const q = randomUUID();
-      let others: number;
-      try {
-        const reply = (await redis.cmd.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-        others = Number(reply[1]) - 1;
-      } catch {
-        throw unreachable();
+      } finally {
+        clearTimeout(timer);
       }
-      if (others <= 0) return;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          // A node that cannot answer has its own Redis connection broken: it re-checks its sockets
-          // against the database when it is back.
-          log.warn({ roomId, missing: fences.get(q)?.missing }, 'unsubscription not acknowledged');
-          fences.delete(q);
-          resolve();
-        }, timeoutMs);
-        fences.set(q, {
-          missing: others,
-          done: () => {
-            clearTimeout(timer);
-            fences.delete(q);
-            resolve();
-          },
-        });
-        redis.pub
-          .publish(channel, JSON.stringify({ n: nodeId, t: 'unsub', r: roomId, u: userId, q }))
-          .catch(() => {
-            clearTimeout(timer);
-            fences.delete(q);
-            reject(unreachable());
-          });
-      });
     },
 
     /** Calls `listener` for each membership change of this user until the returned function is called. */
@@ -254,8 +333,11 @@ export function createRoomBus(
       },
     },
 
-    /** Runs `listener` each time this node's Redis subscriber comes back after a break. */
-    onReconnect(listener: () => void): void {
+    /**
+     * Runs `listener` each time this node's Redis subscriber comes back after a break; the node trusts
+     * its deliveries again once every listener's promise has resolved.
+     */
+    onReconnect(listener: () => void | Promise<void>): void {
       reconnectListeners.push(listener);
     },
 

@@ -8,8 +8,8 @@ import { authExpired } from './realtime.events.js';
 export { roomChannel, sessionChannel, userChannel };
 
 /**
- * How long a removal (under its room's lock) waits for the other nodes to confirm they dropped the
- * member's sockets: a node that cannot answer in time re-checks its sockets when its Redis is back.
+ * How long a removal (under its room's lock) waits for Redis to take its unsubscription before it is
+ * refused with 503.
  */
 const FENCE_TIMEOUT_MS = 1000;
 

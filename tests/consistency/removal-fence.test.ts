@@ -3,6 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { addMember, createRoom, createUser, type TestUser } from '../helpers/factories.js';
 import {
+  killRedisClients,
   privateRedisAvailable,
   startPrivateRedis,
   type PrivateRedis,
@@ -145,5 +146,53 @@ describe.skipIf(privateSkip.skip)(privateSkip.title('removal fence across nodes'
     expect(socket.payloads<{ id: string }>('new-message').map((m) => m.id)).not.toContain(
       after.body.data.id,
     );
+  });
+
+  it('a node whose Redis subscriber was just cut delivers none of the later events to the removed member', async () => {
+    // B hears nothing from Redis for a moment (its subscriber reconnects after 200 ms), so it cannot
+    // hear the removal; the events it commits meanwhile are its own, which it must not hand to the
+    // member's socket on it unless it can show them ordered after the removal.
+    const boss = await createUser(a);
+    const leaks: string[] = [];
+    for (let round = 0; round < 6; round += 1) {
+      const victim = await createUser(a);
+      const room = await createRoom(a, boss, { type: 'private', members: [victim] });
+      const socket = await sockets.connect(b.url, victim.accessToken);
+      let sending = true;
+      const sender = Promise.all(
+        Array.from({ length: 4 }, async (_, k) => {
+          for (let i = 0; sending; i += 1)
+            await b.http
+              .post('/api/messages')
+              .set(boss.auth)
+              .send({ room: room.id, content: `round ${round} sender ${k} message ${i}` });
+        }),
+      );
+      await sleep(30);
+      expect(await killRedisClients(redisServer.url, 'pubsub')).toBeGreaterThan(0);
+      const removal =
+        round % 2 === 0
+          ? await a.http.delete(`/api/rooms/${room.id}/members/${victim.id}`).set(boss.auth)
+          : await a.http
+              .post(`/api/rooms/${room.id}/bans`)
+              .set(boss.auth)
+              .send({ userId: victim.id });
+      expect(removal.status).toBeLessThan(300);
+      const res = await a.http
+        .get(`/api/messages?room=${room.id}&rev=999999999&limit=1`)
+        .set(boss.auth);
+      const after = res.body.page.rev as number;
+      await sleep(400);
+      sending = false;
+      await sender;
+      const got = socket.payloads<{ rev: number }>('new-message');
+      for (const m of got)
+        if (m.rev > after) leaks.push(`round ${round}: rev ${m.rev} after the removal at ${after}`);
+      // Not a test that passes by delivering nothing: before the removal the member got B's events.
+      expect(got.length).toBeGreaterThan(0);
+      socket.close();
+      await sleep(300);
+    }
+    expect(leaks).toEqual([]);
   });
 });

@@ -49,12 +49,24 @@ export function listRoomMateIds(db: Executor, userId: string): Promise<string[]>
   return repo.listRoomMateIds(db, userId);
 }
 
-/** The rooms of many users at once (the realtime layer re-checking a node's subscriptions). */
+/**
+ * The rooms of many users at once, after the removals of those rooms in progress have committed (the
+ * realtime layer re-checking a node's subscriptions).
+ */
 export function listRoomIdsOfUsers(
   db: Executor,
   userIds: string[],
 ): Promise<Map<string, Set<string>>> {
   return repo.listRoomIdsOfUsers(db, userIds);
+}
+
+/** Of these users, those who are members of the room now (the realtime layer checking a delivery). */
+export function listMembersAmong(
+  db: Executor,
+  roomId: string,
+  userIds: string[],
+): Promise<Set<string>> {
+  return repo.listMembersAmong(db, roomId, userIds);
 }
 
 /** A member's notification level: what they chose, or the default of the room's type (push uses it). */

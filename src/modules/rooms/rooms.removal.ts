@@ -18,9 +18,9 @@ export async function removeMemberLocked(
 ): Promise<boolean> {
   const before = await repo.findMembership(tx, roomId, userId);
   if (!before || !(await repo.removeMember(tx, roomId, userId))) return false;
-  // Before the commit, while the room's lock holds back every other change of the room: every node
-  // drops the user's sockets from the room first, so no event committed after this removal (which
-  // may be published by another node, racing this node's unsubscription) can reach them.
+  // Before the commit, while the room's lock holds back every other change of the room: the
+  // unsubscription goes into the one order every node delivers in, ahead of every event committed
+  // after this removal, whichever node publishes it (see room-bus.ts).
   await broadcaster.unsubscribeUserFenced(userId, roomId);
   if (before.role === 'owner') {
     const successor = await repo.findSuccessor(tx, roomId);

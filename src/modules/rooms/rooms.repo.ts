@@ -263,19 +263,50 @@ export async function listMembershipsOf(
     .orderBy(asc(roomMembers.joinedAt), asc(roomMembers.roomId));
 }
 
-/** The rooms of several users at once: re-checking a node's subscriptions after a Redis outage. */
+/**
+ * The rooms of several users at once, for re-checking a node's subscriptions after a Redis outage: read
+ * once, then again after a share lock on each of those rooms (in id order, like every lock of several
+ * rooms) has waited for the change holding it (a removal waiting for Redis under its room's lock) to
+ * commit, so that a removal this node's subscriber may have missed is never read as still to come.
+ */
 export async function listRoomIdsOfUsers(
   db: Executor,
   userIds: string[],
 ): Promise<Map<string, Set<string>>> {
-  const byUser = new Map<string, Set<string>>(userIds.map((id) => [id, new Set<string>()]));
-  if (userIds.length === 0) return byUser;
+  const read = async () => {
+    const byUser = new Map<string, Set<string>>(userIds.map((id) => [id, new Set<string>()]));
+    if (userIds.length === 0) return byUser;
+    const rows = await db
+      .select({ userId: roomMembers.userId, roomId: roomMembers.roomId })
+      .from(roomMembers)
+      .where(inArray(roomMembers.userId, userIds));
+    for (const r of rows) byUser.get(r.userId)?.add(r.roomId);
+    return byUser;
+  };
+  const first = await read();
+  const roomIds = [...new Set([...first.values()].flatMap((ids) => [...ids]))];
+  if (roomIds.length === 0) return first;
+  await db
+    .select({ id: rooms.id })
+    .from(rooms)
+    .where(inArray(rooms.id, roomIds))
+    .orderBy(asc(rooms.id))
+    .for('share');
+  return read();
+}
+
+/** Of these users, those who are members of the room now. */
+export async function listMembersAmong(
+  db: Executor,
+  roomId: string,
+  userIds: string[],
+): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
   const rows = await db
-    .select({ userId: roomMembers.userId, roomId: roomMembers.roomId })
+    .select({ userId: roomMembers.userId })
     .from(roomMembers)
-    .where(inArray(roomMembers.userId, userIds));
-  for (const r of rows) byUser.get(r.userId)?.add(r.roomId);
-  return byUser;
+    .where(and(eq(roomMembers.roomId, roomId), inArray(roomMembers.userId, userIds)));
+  return new Set(rows.map((r) => r.userId));
 }
 
 /** The users who share at least one room with the user (the user among them), without duplicates. */
