@@ -217,18 +217,18 @@ export function createRoomBus(
         if (!redis) return () => localEmit(roomId, event, p);
         return new Promise<Deliver | undefined>((resolve) => {
           const key = echoKey(roomId, rev);
-          let timer: NodeJS.Timeout | undefined;
+          // Settled once (by its echo, a break, a failed publish or the timer), never synchronously.
           const settle = (inOrder: boolean) => {
             clearTimeout(timer);
             echoes.delete(key);
             resolve(inOrder ? () => localEmit(roomId, event, p) : checkedEmit(roomId, event, p));
           };
-          echoes.set(key, settle);
           // An echo that does not come (a subscriber broken without a word yet): checked instead.
-          timer = setTimeout(() => {
+          const timer = setTimeout(() => {
             if (echoes.get(key) === settle) settle(false);
           }, options.gapWaitMs);
           timer.unref();
+          echoes.set(key, settle);
           redis.pub
             .publish(
               channel,
