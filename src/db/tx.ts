@@ -16,7 +16,8 @@ const ATTEMPTS = 4;
  *
  * Lock order (the one rule that keeps concurrent writes free of deadlocks): a transaction that touches
  * a room's rows locks the `rooms` row first (`lockRoom` in rooms.repo; other features call it through
- * rooms.port), then member rows, then message rows, then reactions and files.
+ * rooms.port), then member rows, then message rows, then reactions and files. A statement that locks
+ * several rooms' rows (the realtime re-check's share lock) takes them in id order.
  */
 export async function transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
