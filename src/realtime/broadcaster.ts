@@ -16,6 +16,10 @@ export interface Broadcaster {
     event: E,
     payload: NoInfer<PayloadOf<E> | null | Promise<PayloadOf<E> | null>>,
   ): void;
+  /**
+   * To the room's subscribers, outside the rev order (members, receipts, settings): behind every
+   * removal committed before it, on every node, like the events in rev order.
+   */
   toRoom<E extends ServerEvent>(roomId: string, event: E, payload: NoInfer<PayloadOf<E>>): void;
   /** To the room's subscribers except every socket of one user (typing indicators). */
   toRoomExceptUser<E extends ServerEvent>(
@@ -37,8 +41,11 @@ export interface Broadcaster {
    * change of the room reaches them.
    */
   unsubscribeUserFenced(userId: string, roomId: string): Promise<void>;
-  /** Closes every socket of a room's subscribers (room deleted). */
-  closeRoom(roomId: string): void;
+  /**
+   * The room is gone: its subscribers, on every node, hear `event` (`room-deleted`), then every socket
+   * leaves it. Not checked against the members (there are none left).
+   */
+  closeRoom<E extends ServerEvent>(roomId: string, event: E, payload: NoInfer<PayloadOf<E>>): void;
   /**
    * Sends `auth-expired { reason: 'session-revoked' }` to every socket opened with this session, on
    * every node, and disconnects them (logout, reuse detection).

@@ -11,6 +11,8 @@ export type MembershipListener = (userId: string, roomId: string, joined: boolea
 
 type Wire =
   | { n: string; t: 'ev'; r: string; v: number; e: string; p: unknown }
+  /** A room event outside the rev order (typing, members, receipts): `k` its echo key, `x` a user left out. */
+  | { n: string; t: 'room'; k: string; r: string; e: string; p: unknown; x?: string }
   | { n: string; t: 'sub' | 'unsub'; r: string; u: string }
   | { n: string; t: 'sess'; s: string };
 
@@ -70,40 +72,88 @@ export function createRoomBus(
   let recovering = !!redis;
   let breaks = 0;
   /**
-   * This node's own events waiting for their echo, by room and rev: each settles its delivery, direct
-   * (`true`: the echo came in order) or checked.
+   * This node's own events waiting for their echo, by room and rev (`#n` for those outside the rev
+   * order): each settles its delivery, direct (`true`: the echo came in order) or checked.
    */
   const echoes = new Map<string, (inOrder: boolean) => void>();
   const MAX_UNSENT = 10_000;
   const echoKey = (roomId: string, rev: number) => `${roomId} ${rev}`;
+  let unorderedCount = 0;
 
-  const localEmit = (roomId: string, event: string, payload: unknown) =>
-    io.local.to(roomChannel(roomId)).emit(event, payload);
+  const localEmit = (roomId: string, event: string, payload: unknown, except?: string) => {
+    const target = io.local.to(roomChannel(roomId));
+    (except ? target.except(userChannel(except)) : target).emit(event, payload);
+  };
 
   /**
    * The delivery of an event that cannot be proven ordered after every removal: to this node's sockets
    * in the room except those of users no longer members (read now, after the event's commit; a user
-   * who left before it is not found). A read that fails delivers nothing: the room's subscribers see
-   * the gap in `rev` and catch up with `sync`.
+   * who left before it is not found). A read that fails delivers nothing: for an event in rev order
+   * the room's subscribers see the gap and catch up with `sync`.
    */
-  async function checkedEmit(roomId: string, event: string, payload: unknown): Promise<Deliver> {
+  async function checkedEmit(
+    roomId: string,
+    event: string,
+    payload: unknown,
+    except?: string,
+  ): Promise<Deliver> {
     const name = roomChannel(roomId);
     const nsp = io.of('/');
     const userIds = new Set<string>();
     for (const id of nsp.adapter.rooms.get(name) ?? []) {
       const userId = (nsp.sockets.get(id)?.data as { actor?: { userId?: string } } | undefined)
         ?.actor?.userId;
-      if (userId) userIds.add(userId);
+      if (userId && userId !== except) userIds.add(userId);
     }
     if (userIds.size === 0) return () => {};
     try {
       const members = await options.membersAmong(roomId, [...userIds]);
-      const gone = [...userIds].filter((u) => !members.has(u)).map(userChannel);
-      return () => io.local.to(name).except(gone).emit(event, payload);
+      const gone = [...userIds].filter((u) => !members.has(u));
+      if (except) gone.push(except);
+      return () => io.local.to(name).except(gone.map(userChannel)).emit(event, payload);
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : err, roomId }, 'delivery check failed');
       return () => {};
     }
+  }
+
+  /** The delivery of an event heard on the channel: direct, or checked while recovering. */
+  const deliveryOf = (roomId: string, event: string, payload: unknown, except?: string) =>
+    recovering
+      ? checkedEmit(roomId, event, payload, except)
+      : () => localEmit(roomId, event, payload, except);
+
+  /**
+   * Publishes this node's own event and resolves with its delivery once it comes back over the channel
+   * (direct, or checked while recovering), or checked when it cannot: its publish failed, the
+   * subscriber broke meanwhile, or it is not back within `gapWaitMs`.
+   */
+  function viaEcho(
+    key: string,
+    message: Wire,
+    emit: { roomId: string; event: string; payload: unknown; except?: string },
+  ): Promise<Deliver | undefined> {
+    const { roomId, event, payload, except } = emit;
+    return new Promise<Deliver | undefined>((resolve) => {
+      // Settled once (by its echo, a break, a failed publish or the timer), never synchronously.
+      const settle = (inOrder: boolean) => {
+        clearTimeout(timer);
+        echoes.delete(key);
+        resolve(
+          inOrder
+            ? () => localEmit(roomId, event, payload, except)
+            : checkedEmit(roomId, event, payload, except),
+        );
+      };
+      const timer = setTimeout(() => {
+        if (echoes.get(key) === settle) settle(false);
+      }, options.gapWaitMs);
+      timer.unref();
+      echoes.set(key, settle);
+      redis!.pub.publish(channel, JSON.stringify(message)).catch(() => {
+        if (echoes.get(key) === settle) settle(false);
+      });
+    });
   }
 
   function applyMembership(userId: string, roomId: string, joined: boolean): void {
@@ -128,17 +178,21 @@ export function createRoomBus(
     } catch {
       return;
     }
-    if (message.t === 'ev') {
-      const { r, v, e, p } = message;
-      if (message.n !== nodeId) {
-        const deliver =
-          p === null ? () => {} : recovering ? checkedEmit(r, e, p) : () => localEmit(r, e, p);
-        return sequencer.push(r, v, deliver);
+    if (message.t === 'ev' || message.t === 'room') {
+      const key = message.t === 'ev' ? echoKey(message.r, message.v) : message.k;
+      if (message.n === nodeId) {
+        // The echo of this node's own event: delivered from here (see `viaEcho`).
+        const settle = echoes.get(key);
+        echoes.delete(key);
+        return settle?.(!recovering);
       }
-      // The echo of this node's own event: registered when it committed, delivered from here.
-      const settle = echoes.get(echoKey(r, v));
-      echoes.delete(echoKey(r, v));
-      settle?.(!recovering);
+      const { r, e, p } = message;
+      if (message.t === 'room') {
+        const deliver = deliveryOf(r, e, p, message.x);
+        if (typeof deliver === 'function') return deliver();
+        return void deliver.then((d) => d());
+      }
+      sequencer.push(r, message.v, p === null ? () => {} : deliveryOf(r, e, p));
     } else if (message.n === nodeId) {
       return;
     } else if (message.t === 'sess') {
@@ -215,29 +269,8 @@ export function createRoomBus(
           return undefined;
         }
         if (!redis) return () => localEmit(roomId, event, p);
-        return new Promise<Deliver | undefined>((resolve) => {
-          const key = echoKey(roomId, rev);
-          // Settled once (by its echo, a break, a failed publish or the timer), never synchronously.
-          const settle = (inOrder: boolean) => {
-            clearTimeout(timer);
-            echoes.delete(key);
-            resolve(inOrder ? () => localEmit(roomId, event, p) : checkedEmit(roomId, event, p));
-          };
-          // An echo that does not come (a subscriber broken without a word yet): checked instead.
-          const timer = setTimeout(() => {
-            if (echoes.get(key) === settle) settle(false);
-          }, options.gapWaitMs);
-          timer.unref();
-          echoes.set(key, settle);
-          redis.pub
-            .publish(
-              channel,
-              JSON.stringify({ n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p }),
-            )
-            .catch(() => {
-              if (echoes.get(key) === settle) settle(false);
-            });
-        });
+        const message: Wire = { n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p };
+        return viaEcho(echoKey(roomId, rev), message, { roomId, event, payload: p });
       };
       sequencer.push(
         roomId,
@@ -249,6 +282,20 @@ export function createRoomBus(
             })
           : (ready(payload) ?? (() => {})),
       );
+    },
+
+    /**
+     * Delivers an event of the room outside the rev order (typing, members, receipts) to its
+     * subscribers on every node, but `exceptUserId`'s sockets: through the channel too, so that it is
+     * behind every removal committed before it, on every node, this one included (see above).
+     */
+    toRoom(roomId: string, event: string, payload: unknown, exceptUserId?: string): void {
+      if (!redis) return localEmit(roomId, event, payload, exceptUserId);
+      unorderedCount += 1;
+      const k = `#${unorderedCount}`;
+      const message: Wire = { n: nodeId, t: 'room', k, r: roomId, e: event, p: payload };
+      if (exceptUserId) message.x = exceptUserId;
+      void viaEcho(k, message, { roomId, event, payload, except: exceptUserId }).then((d) => d?.());
     },
 
     /** Subscribes every socket of the user, on every node, to the room (after the membership commit). */

@@ -16,8 +16,8 @@ const FENCE_TIMEOUT_MS = 1000;
 /**
  * Emits through Socket.io rooms: `room:<id>` for a chat room's subscribers, `user:<id>` for all of a
  * user's sockets, `session:<id>` for those opened with one login. Message events and subscription
- * changes go through the room bus (ordered by rev, one channel between nodes); the rest through the
- * Socket.io adapter, which reaches every node.
+ * changes go through the room bus (ordered by rev, one channel between nodes), and so do the room's
+ * other events (behind its removals); the rest through the Socket.io adapter, which reaches every node.
  */
 export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
   return {
@@ -25,10 +25,10 @@ export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
       bus.emitInOrder(roomId, rev, event.name, payload);
     },
     toRoom(roomId, event, payload) {
-      emitEvent(io.to(roomChannel(roomId)), event, payload);
+      bus.toRoom(roomId, event.name, payload);
     },
     toRoomExceptUser(roomId, userId, event, payload) {
-      emitEvent(io.to(roomChannel(roomId)).except(userChannel(userId)), event, payload);
+      bus.toRoom(roomId, event.name, payload, userId);
     },
     toRooms(roomIds, event, payload) {
       if (roomIds.length > 0) emitEvent(io.to(roomIds.map(roomChannel)), event, payload);
@@ -45,7 +45,8 @@ export function createSocketBroadcaster(io: Server, bus: RoomBus): Broadcaster {
     unsubscribeUserFenced(userId, roomId) {
       return bus.unsubscribeFenced(userId, roomId, FENCE_TIMEOUT_MS);
     },
-    closeRoom(roomId) {
+    closeRoom(roomId, event, payload) {
+      emitEvent(io.to(roomChannel(roomId)), event, payload);
       io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
       io.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
     },

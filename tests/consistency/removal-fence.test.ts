@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { addMember, createRoom, createUser, type TestUser } from '../helpers/factories.js';
+import {
+  addMember,
+  createRoom,
+  createUser,
+  sendMessage,
+  type TestUser,
+} from '../helpers/factories.js';
 import {
   killRedisClients,
   privateRedisAvailable,
@@ -215,5 +221,62 @@ describe.skipIf(privateSkip.skip)(privateSkip.title('removal fence across nodes'
       await sleep(300);
     }
     expect(leaks).toEqual([]);
+  });
+
+  it('nor, while its subscriber stays cut, the events outside the rev order: typing, member changes, receipts', async () => {
+    const boss = await createUser(a);
+    const [victim, other] = await Promise.all([createUser(a), createUser(a)]);
+    const room = await createRoom(a, boss, { type: 'private', members: [victim, other] });
+    const message = await sendMessage(b, boss, room.id, 'before');
+    const socket = await sockets.connect(b.url, victim.accessToken);
+    const bossSocket = await sockets.connect(b.url, boss.accessToken);
+    // Before: the victim hears the room's typing on B.
+    expect((await bossSocket.ack('typing-start', { room: room.id })).success).toBe(true);
+    await socket.waitFor('user-typing');
+    expect((await bossSocket.ack('typing-stop', { room: room.id })).success).toBe(true);
+    await sleep(200);
+
+    // Both nodes' subscribers are cut again and again, so neither hears the removal over Redis.
+    let cutting = true;
+    const cutter = (async () => {
+      while (cutting) {
+        await killRedisClients(redisServer.url, 'pubsub');
+        await sleep(40);
+      }
+    })();
+    try {
+      await sleep(100);
+      const removed = await a.http
+        .delete(`/api/rooms/${room.id}/members/${victim.id}`)
+        .set(boss.auth);
+      expect(removed.status).toBe(200);
+      const heard = socket.received.length;
+      // Everything below happens after the removal answered, on B, where the victim's socket is.
+      expect((await bossSocket.ack('typing-start', { room: room.id })).success).toBe(true);
+      const read = await b.http.post(`/api/messages/${message.id}/read`).set(other.auth);
+      expect(read.status).toBe(200);
+      const muted = await b.http
+        .post(`/api/rooms/${room.id}/members/${other.id}/mute`)
+        .set(boss.auth)
+        .send({});
+      expect(muted.status).toBeLessThan(300);
+      await sleep(400);
+      // Of this room (a new user is also in the default room, where presence goes on).
+      const after = socket.received
+        .slice(heard)
+        .filter((r) => (r.payload as { room?: string } | null)?.room === room.id)
+        .map((r) => r.event)
+        .filter((e) => e !== 'room-left' && e !== 'member-left');
+      expect(after).toEqual([]);
+    } finally {
+      cutting = false;
+      await cutter;
+    }
+    // And once Redis holds again, the room's members on B still hear its events.
+    await sleep(800);
+    const otherSocket = await sockets.connect(b.url, other.accessToken);
+    expect((await bossSocket.ack('typing-stop', { room: room.id })).success).toBe(true);
+    await otherSocket.waitFor('user-typing', undefined, 5000);
+    expect(socket.payloads('user-typing')).toHaveLength(2);
   });
 });

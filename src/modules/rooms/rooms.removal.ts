@@ -85,7 +85,6 @@ export async function deleteRoomLocked(
   });
   if (!deleted) return false;
   await purgeFiles?.();
-  broadcaster.toRoom(room.id, roomDeleted, { room: room.id });
-  broadcaster.closeRoom(room.id);
+  broadcaster.closeRoom(room.id, roomDeleted, { room: room.id });
   return true;
 }
