@@ -46,7 +46,6 @@ export async function createScratchPostgres(): Promise<{ url: string; drop(): Pr
   };
 }
 
-/** A migrated database for one test file: a fresh PostgreSQL database, or an in-memory PGlite. */
 /**
  * A migrated, empty PGlite database, made once per worker (test files share a worker's module cache):
  * each test database starts as a copy of it, which takes a fraction of a new cluster's `initdb`.
@@ -68,6 +67,7 @@ function pgliteTemplate(): Promise<Blob> {
   return template;
 }
 
+/** A migrated database for one test file: a fresh PostgreSQL database, or an in-memory PGlite. */
 export async function createTestDatabase(kind: TestDbKind = testDbKind): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const database = await openDatabase({ inMemory: true, template: await pgliteTemplate() });
