@@ -123,18 +123,18 @@ export function createRoomBus(
       ? checkedEmit(roomId, event, payload, except)
       : () => localEmit(roomId, event, payload, except);
 
+  /** Hands a message to Redis; resolves once Redis has taken it. */
+  const send = (message: Wire) => redis!.pub.publish(channel, JSON.stringify(message));
+
   /**
    * Publishes this node's own event and resolves with its delivery once it comes back over the channel
    * (direct, or checked while recovering), or checked when it cannot: its publish failed, the
    * subscriber broke meanwhile, or it is not back within `gapWaitMs`.
    */
-  function viaEcho(
-    key: string,
-    message: Wire,
-    emit: { roomId: string; event: string; payload: unknown; except?: string },
-  ): Promise<Deliver | undefined> {
-    const { roomId, event, payload, except } = emit;
-    return new Promise<Deliver | undefined>((resolve) => {
+  function viaEcho(key: string, message: Extract<Wire, { t: 'ev' | 'room' }>): Promise<Deliver> {
+    const { r: roomId, e: event, p: payload } = message;
+    const except = message.t === 'room' ? message.x : undefined;
+    return new Promise<Deliver>((resolve) => {
       // Settled once (by its echo, a break, a failed publish or the timer), never synchronously.
       const settle = (inOrder: boolean) => {
         clearTimeout(timer);
@@ -150,7 +150,7 @@ export function createRoomBus(
       }, options.gapWaitMs);
       timer.unref();
       echoes.set(key, settle);
-      redis!.pub.publish(channel, JSON.stringify(message)).catch(() => {
+      send(message).catch(() => {
         if (echoes.get(key) === settle) settle(false);
       });
     });
@@ -166,7 +166,7 @@ export function createRoomBus(
 
   function publish(message: Wire): void {
     if (!redis) return;
-    redis.pub.publish(channel, JSON.stringify(message)).catch(() => {
+    send(message).catch(() => {
       if (message.t !== 'ev' && unsent.length < MAX_UNSENT) unsent.push(message);
     });
   }
@@ -182,9 +182,7 @@ export function createRoomBus(
       const key = message.t === 'ev' ? echoKey(message.r, message.v) : message.k;
       if (message.n === nodeId) {
         // The echo of this node's own event: delivered from here (see `viaEcho`).
-        const settle = echoes.get(key);
-        echoes.delete(key);
-        return settle?.(!recovering);
+        return echoes.get(key)?.(!recovering);
       }
       const { r, e, p } = message;
       if (message.t === 'room') {
@@ -269,8 +267,14 @@ export function createRoomBus(
           return undefined;
         }
         if (!redis) return () => localEmit(roomId, event, p);
-        const message: Wire = { n: nodeId, t: 'ev', r: roomId, v: rev, e: event, p };
-        return viaEcho(echoKey(roomId, rev), message, { roomId, event, payload: p });
+        return viaEcho(echoKey(roomId, rev), {
+          n: nodeId,
+          t: 'ev',
+          r: roomId,
+          v: rev,
+          e: event,
+          p,
+        });
       };
       sequencer.push(
         roomId,
@@ -293,9 +297,16 @@ export function createRoomBus(
       if (!redis) return localEmit(roomId, event, payload, exceptUserId);
       unorderedCount += 1;
       const k = `#${unorderedCount}`;
-      const message: Wire = { n: nodeId, t: 'room', k, r: roomId, e: event, p: payload };
+      const message: Extract<Wire, { t: 'room' }> = {
+        n: nodeId,
+        t: 'room',
+        k,
+        r: roomId,
+        e: event,
+        p: payload,
+      };
       if (exceptUserId) message.x = exceptUserId;
-      void viaEcho(k, message, { roomId, event, payload, except: exceptUserId }).then((d) => d?.());
+      void viaEcho(k, message).then((d) => d());
     },
 
     /** Subscribes every socket of the user, on every node, to the room (after the membership commit). */
@@ -320,11 +331,10 @@ export function createRoomBus(
     async unsubscribeFenced(userId: string, roomId: string, timeoutMs: number): Promise<void> {
       applyMembership(userId, roomId, false);
       if (!redis) return;
-      const message: Wire = { n: nodeId, t: 'unsub', r: roomId, u: userId };
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          redis.pub.publish(channel, JSON.stringify(message)),
+          send({ n: nodeId, t: 'unsub', r: roomId, u: userId }),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error('publish timed out')), timeoutMs);
           }),
